@@ -1,0 +1,37 @@
+"""The study as one DAG: download -> prepare -> train -> cache_activations -> intervene -> metrics
+-> tables -> paper_figures, over every dataset x architecture x seed of the selected study.
+
+    snakemake --cores 2                          # the default study (offline, minutes on a CPU)
+    snakemake --cores 8 --config study=paper     # the full 90-run study
+    snakemake --profile profiles/slurm --config study=paper   # on a SLURM cluster
+"""
+
+import os
+import sys
+
+# The package lives beside this file; jobs (local, conda or cluster) import it from here.
+sys.path.insert(0, workflow.basedir)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
+)
+
+
+configfile: os.path.join(workflow.basedir, "config.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/download.smk"
+include: "rules/prepare.smk"
+include: "rules/train.smk"
+include: "rules/cache_activations.smk"
+include: "rules/intervene.smk"
+include: "rules/metrics.smk"
+include: "rules/tables.smk"
+include: "rules/paper_figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        TABLES,
+        FIGURES,

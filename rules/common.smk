@@ -1,0 +1,73 @@
+# Study resolution, wildcard constraints and path helpers. No science here.
+import re
+from dataclasses import asdict
+from pathlib import Path
+
+from vaecausal.config import ConfigError, load_study
+
+try:
+    STUDY = load_study(config)
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+
+SETTINGS = STUDY.settings
+STUDY_DIR = STUDY.study_dir
+DOWNLOAD_DIR = STUDY.download_dir
+DATA = f"{STUDY_DIR}/data/{{dataset}}"
+RUN = f"{STUDY_DIR}/runs/{{dataset}}/{{arch}}/seed{{seed}}"
+RUN_ID = "{dataset}/{arch}/seed{seed}"
+
+
+def _alternatives(names):
+    return "|".join(re.escape(n) for n in names)
+
+
+wildcard_constraints:
+    dataset=_alternatives(STUDY.datasets),
+    arch=_alternatives(STUDY.architectures),
+    seed=r"\d+",
+
+
+def log_path(rule, name):
+    return f"{STUDY_DIR}/logs/{rule}/{name}.log"
+
+
+def benchmark_path(rule, name):
+    return f"{STUDY_DIR}/benchmarks/{rule}/{name}.tsv"
+
+
+def resource(rule, key, default=None):
+    """A rule's scheduler request from the config's `resources` section."""
+    return SETTINGS["resources"].get(rule, {}).get(key, default)
+
+
+def dataset_entry(dataset):
+    return asdict(STUDY.datasets[dataset])
+
+
+def downloaded_files(wildcards):
+    spec = STUDY.datasets[wildcards.dataset]
+    return [f"{DOWNLOAD_DIR}/{spec.name}/{f.name}" for f in spec.files]
+
+
+def prepared(kind):
+    """Paths of a prepared dataset (`kind` is images, factors or meta)."""
+    return {"images": f"{DATA}/images.npy", "factors": f"{DATA}/factors.npy", "meta": f"{DATA}/meta.json"}[kind]
+
+
+def identity(wildcards):
+    return {"dataset": wildcards.dataset, "architecture": wildcards.arch, "seed": int(wildcards.seed)}
+
+
+ALL_RUNS = expand(
+    RUN,
+    dataset=list(STUDY.datasets),
+    arch=list(STUDY.architectures),
+    seed=list(STUDY.seeds),
+)
+TABLES = [f"{STUDY_DIR}/tables/{name}" for name in ("runs.csv", "summary.csv", "summary.md", "summary.tex")]
+FIGURES = [
+    f"{STUDY_DIR}/figures/{name}.{ext}"
+    for name in ("ces_vs_dci", "metric_heatmap")
+    for ext in ("png", "pdf")
+]

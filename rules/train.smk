@@ -1,0 +1,29 @@
+# Train one (dataset, architecture, seed); a rerun resumes from the run's checkpoint.
+
+
+rule train:
+    input:
+        images=prepared("images"),
+        factors=prepared("factors"),
+        meta=prepared("meta"),
+    output:
+        model=f"{RUN}/model.pt",
+        losses=f"{RUN}/losses.csv",
+        summary=f"{RUN}/train_summary.json",
+    params:
+        architecture=lambda wildcards: asdict(STUDY.architectures[wildcards.arch]),
+        model=SETTINGS["model"],
+        training=SETTINGS["training"],
+    log:
+        log_path("train", RUN_ID),
+    benchmark:
+        benchmark_path("train", RUN_ID)
+    threads: resource("train", "threads", 1)
+    resources:
+        mem_mb=resource("train", "mem_mb"),
+        runtime=resource("train", "runtime"),
+        gpu=resource("train", "gpus", 0),
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow_scripts/train.py"

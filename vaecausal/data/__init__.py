@@ -1,0 +1,1 @@
+"""Datasets: verified downloads, procedural generators, the on-disk store and batch loading."""

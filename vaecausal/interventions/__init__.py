@@ -1,0 +1,1 @@
+"""The intervention engine: cached codes and the manipulations applied to trained models."""

@@ -1,0 +1,1 @@
+"""Causal metrics (CES, ...) and the standard disentanglement metrics (DCI, ...)."""

@@ -1,0 +1,1 @@
+"""The shared network with named hook points, the objectives, and the architecture registry."""

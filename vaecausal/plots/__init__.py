@@ -1,0 +1,1 @@
+"""One function per figure, all in one shared style."""

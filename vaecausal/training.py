@@ -1,0 +1,159 @@
+"""The training loop: automatic device choice, seeded and resumable, with progress and loss logs.
+
+A run is fully determined by its seed: parameter initialisation uses ``torch.manual_seed(seed)``
+and batch indices and reparameterisation noise come from one ``torch.Generator`` whose state is
+checkpointed, so a run killed part-way and resumed takes exactly the batches an uninterrupted run
+takes. Checkpoints are written atomically (temporary file, then rename) and carry a fingerprint of
+the settings, so a changed configuration never resumes from a stale checkpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vaecausal.data.loader import BatchGatherer
+from vaecausal.models.network import GaussianVAE
+from vaecausal.models.objective import GaussianObjective
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    steps: int
+    batch_size: int
+    learning_rate: float
+    adam_betas: tuple[float, float]
+    checkpoint_every: int
+    log_every: int
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    steps: int
+    seconds: float
+    images_per_second: float
+    final_losses: dict[str, float]
+    device: str
+    resumed_from_step: int
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; the message names the step."""
+
+
+def choose_device() -> torch.device:
+    """The GPU when one is present, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def fingerprint(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _write_loss_csv(rows: list[dict[str, float]], path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["step"])
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def train(
+    model: GaussianVAE,
+    objective: GaussianObjective,
+    images: BatchGatherer,
+    settings: TrainingSettings,
+    seed: int,
+    checkpoint_path: Path,
+    loss_csv_path: Path,
+    run_fingerprint: str,
+    log: Callable[[str], None] = print,
+) -> TrainingResult:
+    """Train ``model`` in place for ``settings.steps`` steps, resuming from a valid checkpoint."""
+    device = images.device
+    torch.manual_seed(seed)
+    model.to(device)
+    optimiser = torch.optim.Adam(
+        model.parameters(), lr=settings.learning_rate, betas=tuple(settings.adam_betas)
+    )
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    rows: list[dict[str, float]] = []
+    start = 0
+    if checkpoint_path.exists():
+        # Loaded on the CPU: load_state_dict moves tensors to the parameters' device, and a
+        # generator's state is always a CPU byte tensor.
+        state = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+        if state["fingerprint"] == run_fingerprint:
+            model.load_state_dict(state["model"])
+            optimiser.load_state_dict(state["optimiser"])
+            generator.set_state(state["generator"])
+            rows, start = state["rows"], state["step"]
+            log(f"resuming from checkpoint at step {start}")
+        else:
+            log("checkpoint belongs to other settings; starting afresh")
+
+    model.train()
+    n_images = len(images)
+    clock = time.perf_counter()
+    window_start, window_step = clock, start
+    for step in range(start + 1, settings.steps + 1):
+        index = torch.randint(n_images, (settings.batch_size,), generator=generator, device=device)
+        terms = objective(model, images.gather(index), generator)
+        optimiser.zero_grad(set_to_none=True)
+        terms.total.backward()
+        optimiser.step()
+        if step % settings.log_every == 0 or step == settings.steps:
+            values = {k: float(v) for k, v in terms.logs.items()}
+            if not all(math.isfinite(v) for v in values.values()):
+                raise NonFiniteLossError(f"non-finite loss at step {step}: {values}")
+            rows.append({"step": step, **values})
+            now = time.perf_counter()
+            rate = (step - window_step) * settings.batch_size / max(now - window_start, 1e-9)
+            eta = (settings.steps - step) * settings.batch_size / max(rate, 1e-9)
+            log(
+                f"step {step}/{settings.steps} ({100 * step / settings.steps:.0f}%) "
+                f"loss {values['loss']:.2f} | {rate:.0f} img/s | eta {eta:.0f}s"
+            )
+            window_start, window_step = now, step
+        if step % settings.checkpoint_every == 0 and step < settings.steps:
+            _atomic_save(
+                {
+                    "fingerprint": run_fingerprint,
+                    "step": step,
+                    "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(),
+                    "generator": generator.get_state(),
+                    "rows": rows,
+                },
+                checkpoint_path,
+            )
+            _write_loss_csv(rows, loss_csv_path)
+    seconds = time.perf_counter() - clock
+    _write_loss_csv(rows, loss_csv_path)
+    trained = settings.steps - start
+    return TrainingResult(
+        steps=settings.steps,
+        seconds=seconds,
+        images_per_second=trained * settings.batch_size / max(seconds, 1e-9),
+        final_losses={k: v for k, v in rows[-1].items() if k != "step"} if rows else {},
+        device=str(device),
+        resumed_from_step=start,
+    )

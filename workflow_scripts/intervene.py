@@ -1,0 +1,20 @@
+"""Entry point of rule `intervene`: wires its files to vaecausal.stages.intervene."""
+
+from pathlib import Path
+
+from vaecausal.stages import intervene
+from vaecausal.stages.logs import stage_log
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with stage_log(sm.log[0]) as log:
+    intervene.run(
+        model_path=Path(sm.input.model),
+        latents_path=Path(sm.input.latents),
+        table_path=Path(sm.output.table),
+        arrays_path=Path(sm.output.effects),
+        values=sm.params.interventions["latent_values"],
+        decode_batch=sm.params.interventions["decode_batch"],
+        identity=sm.params.identity,
+        threads=sm.threads,
+        log=log,
+    )

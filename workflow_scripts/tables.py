@@ -1,0 +1,10 @@
+"""Entry point of rule `tables`: wires its files to vaecausal.stages.tables."""
+
+from pathlib import Path
+
+from vaecausal.stages import tables
+from vaecausal.stages.logs import stage_log
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with stage_log(sm.log[0]) as log:
+    tables.run(list(sm.input.metrics), Path(sm.output[0]).parent, log)
