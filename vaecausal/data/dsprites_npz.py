@@ -6,9 +6,13 @@ first column being the constant colour. The pickled ``metadata`` is never touche
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from vaecausal.data.store import DatasetMeta, StorePaths, open_image_writer, write_factors_and_meta
 
 _CHUNK = 65536
 
@@ -28,3 +32,24 @@ def convert(npz_path: Path, images_out: np.ndarray, factor_sizes: list[int]) -> 
         chunk = images[start : start + _CHUNK]
         images_out[start : start + _CHUNK, :, :, 0] = chunk * np.uint8(255)
     return classes[:, 1:].astype(np.int64)
+
+
+def prepare(dataset: Mapping[str, Any], files: list[Path], out: StorePaths) -> DatasetMeta:
+    """Convert the downloaded npz (``files[0]``) into the common store."""
+    sizes = list(dataset["factors"].values())
+    n_images = int(np.prod(sizes))
+    images = open_image_writer(out.images, n_images, 1)
+    factors = convert(files[0], images, sizes)
+    images.flush()
+    meta = DatasetMeta(
+        name=dataset["name"],
+        label=dataset["label"],
+        procedural=False,
+        channels=1,
+        n_images=n_images,
+        factor_names=list(dataset["factors"]),
+        factor_sizes=sizes,
+        preprocessing={"source": files[0].name, "pixels": "{0,1} -> {0,255}"},
+    )
+    write_factors_and_meta(out, factors, meta)
+    return meta

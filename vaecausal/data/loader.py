@@ -16,8 +16,9 @@ class BatchGatherer:
 
     def __init__(self, images: np.ndarray, device: torch.device) -> None:
         self.device = device
-        # (N, 64, 64, C) -> (N, C, 64, 64) once, so each batch is a contiguous gather.
-        array = np.ascontiguousarray(np.moveaxis(np.asarray(images), -1, 1))
+        # (N, 64, 64, C) -> (N, C, 64, 64) once, copied out of the (read-only) memory map, so
+        # each batch is a contiguous gather.
+        array = np.moveaxis(images, -1, 1).copy()
         self._images = torch.from_numpy(array).to(device)
 
     def __len__(self) -> int:

@@ -10,8 +10,12 @@ its centre moves over pixels 14..50, so no sprite touches the border.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from vaecausal.data.store import DatasetMeta, StorePaths, open_image_writer, write_factors_and_meta
 
 FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
 FACTOR_SIZES = (3, 6, 40, 32, 32)
@@ -94,3 +98,28 @@ def generate(images_out: np.ndarray, subsample: Mapping[str, int]) -> np.ndarray
             pos_y,
         )
     return factors
+
+
+def prepare(dataset: Mapping[str, Any], files: list[Path], out: StorePaths) -> DatasetMeta:
+    """Generate the dataset's (reduced) grid into the common store; ``files`` is empty."""
+    subsample = dict(dataset.get("subsample", {}))
+    grid = reduced_grid(subsample)
+    sizes = [len(grid[name]) for name in FACTOR_NAMES]
+    n_images = int(np.prod(sizes))
+    images = open_image_writer(out.images, n_images, 1)
+    factors = generate(images, subsample)
+    images.flush()
+    values = factor_values()
+    meta = DatasetMeta(
+        name=dataset["name"],
+        label=dataset["label"],
+        procedural=True,
+        channels=1,
+        n_images=n_images,
+        factor_names=list(FACTOR_NAMES),
+        factor_sizes=sizes,
+        factor_values={k: values[k][grid[k]].tolist() for k in FACTOR_NAMES},
+        preprocessing={"generator": "procedural_dsprites", "subsample": subsample},
+    )
+    write_factors_and_meta(out, factors, meta)
+    return meta

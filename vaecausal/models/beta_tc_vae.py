@@ -1,8 +1,11 @@
-"""beta-TC-VAE (Chen et al. 2018) with the minibatch-weighted sampling (MWS) estimator.
+"""beta-TC-VAE (Chen et al. 2018) with the minibatch stratified sampling (MSS) estimator.
 
 The KL term is decomposed into index-code mutual information, total correlation (TC) and
-dimension-wise KL; beta weighs only the TC. q(z) and its marginals are estimated from the batch:
-log q(z_i) ~ logsumexp_j log q(z_i | x_j) - log(N M), with N the dataset size, M the batch size.
+dimension-wise KL; beta weighs only the TC. q(z) = E_n q(z|n) and its marginals are estimated from
+the batch with importance weights w_ij (Chen et al., appendix C.2): 1/N for the sample's own data
+point, (N - M)/(N M) for one stratum neighbour, 1/M for the others (M = batch - 1, N = dataset
+size); each row of weights sums to 1, so the estimates are normalised and the TC of independent
+codes is close to zero. (The minibatch-weighted variant, MWS, is off by (d - 1) log N nats.)
 """
 
 from __future__ import annotations
@@ -20,17 +23,26 @@ def gaussian_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
     return -0.5 * (_LOG_2PI + logvar + (z - mu).pow(2) * torch.exp(-logvar))
 
 
-def minibatch_weighted_terms(
+def stratified_log_weights(batch: int, dataset_size: int, device: torch.device) -> torch.Tensor:
+    """log w_ij of the MSS estimator, shape (batch, batch); every row sums to 1 in w."""
+    others = batch - 1
+    weights = torch.full((batch, batch), 1.0 / others, device=device)
+    rows = torch.arange(batch, device=device)
+    weights[rows, rows] = 1.0 / dataset_size
+    weights[rows, (rows + 1) % batch] = (dataset_size - others) / (dataset_size * others)
+    return weights.log()
+
+
+def minibatch_stratified_terms(
     z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, dataset_size: int
 ) -> dict[str, torch.Tensor]:
-    """MWS estimates of mutual information, total correlation and dimension-wise KL (nats)."""
-    batch = z.shape[0]
+    """MSS estimates of mutual information, total correlation and dimension-wise KL (nats)."""
     log_qz_given_x = gaussian_log_density(z, mu, logvar).sum(1)
     # pairwise[i, j, k] = log q(z_i[k] | x_j)
     pairwise = gaussian_log_density(z[:, None, :], mu[None, :, :], logvar[None, :, :])
-    log_norm = math.log(batch * dataset_size)
-    log_qz = torch.logsumexp(pairwise.sum(2), dim=1) - log_norm
-    log_prod_marginals = (torch.logsumexp(pairwise, dim=1) - log_norm).sum(1)
+    log_w = stratified_log_weights(z.shape[0], max(dataset_size, z.shape[0]), z.device)
+    log_qz = torch.logsumexp(pairwise.sum(2) + log_w, dim=1)
+    log_prod_marginals = torch.logsumexp(pairwise + log_w[:, :, None], dim=1).sum(1)
     log_pz = gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z)).sum(1)
     return {
         "mutual_information": (log_qz_given_x - log_qz).mean(),
@@ -47,7 +59,7 @@ class BetaTCVAEObjective(GaussianObjective):
     def regulariser(
         self, mu: torch.Tensor, logvar: torch.Tensor, z: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        terms = minibatch_weighted_terms(z, mu, logvar, self.dataset_size)
+        terms = minibatch_stratified_terms(z, mu, logvar, self.dataset_size)
         total = (
             terms["mutual_information"]
             + self.beta * terms["total_correlation"]

@@ -1,0 +1,92 @@
+"""Configuration: the shipped config is valid, and every kind of mistake is named by its key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from vaecausal.config import ConfigError, deep_merge, load_study
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict:
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def test_shipped_studies_resolve(shipped):
+    default = load_study(shipped)
+    assert default.name == "default"
+    assert all(d.procedural for d in default.datasets.values())
+    paper = load_study(shipped, "paper")
+    assert len(paper.datasets) * len(paper.architectures) * len(paper.seeds) == 90
+    assert paper.settings["training"]["steps"] == 300000
+    # The default study's overrides change only what they name.
+    assert default.settings["training"]["batch_size"] == 64
+    assert default.settings["training"]["steps"] < paper.settings["training"]["steps"]
+
+
+def _error(config: dict) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_study(config)
+    return str(caught.value)
+
+
+def test_unknown_architecture_is_named(shipped):
+    config = copy.deepcopy(shipped)
+    config["studies"]["default"]["architectures"].append("wae")
+    message = _error(config)
+    assert "studies.default.architectures" in message and "'wae'" in message
+
+
+def test_unknown_dataset_is_named(shipped):
+    config = copy.deepcopy(shipped)
+    config["studies"]["paper"]["datasets"] = ["cifar10"]
+    message = _error(config)
+    assert "studies.paper.datasets" in message and "'cifar10'" in message
+
+
+def test_unknown_key_is_named(shipped):
+    config = copy.deepcopy(shipped)
+    config["defaults"]["training"]["stpes"] = 10
+    assert "defaults.training.stpes" in _error(config)
+
+
+def test_wrong_type_is_named(shipped):
+    config = copy.deepcopy(shipped)
+    config["studies"]["default"]["overrides"]["training"]["steps"] = "many"
+    assert "studies.default.overrides.training.steps" in _error(config)
+
+
+def test_empty_seed_list_is_named(shipped):
+    config = copy.deepcopy(shipped)
+    config["studies"]["default"]["seeds"] = []
+    assert "studies.default.seeds" in _error(config)
+
+
+def test_unknown_study_is_named(shipped):
+    config = {**copy.deepcopy(shipped), "study": "nope"}
+    assert "config key 'study'" in _error(config)
+
+
+def test_wrong_hyperparameter_for_objective_is_named(shipped):
+    config = copy.deepcopy(shipped)
+    config["architectures"]["beta_vae"]["gamma"] = 3.0
+    assert "architectures.beta_vae.gamma" in _error(config)
+
+
+def test_subsample_of_unknown_factor_is_named(shipped):
+    config = copy.deepcopy(shipped)
+    config["datasets"]["dsprites_procedural_small"]["subsample"]["colour"] = 2
+    assert "datasets.dsprites_procedural_small.subsample.colour" in _error(config)
+
+
+def test_deep_merge_merges_nested_and_leaves_inputs_alone():
+    base = {"a": {"b": 1, "c": 2}, "d": 3}
+    merged = deep_merge(base, {"a": {"b": 10}})
+    assert merged == {"a": {"b": 10, "c": 2}, "d": 3}
+    assert base["a"]["b"] == 1

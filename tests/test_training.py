@@ -1,0 +1,110 @@
+"""The training loop: learns, resumes bit-for-bit, stops loudly on a non-finite loss."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+import torch
+
+from vaecausal.data.loader import BatchGatherer
+from vaecausal.data.store import open_images
+from vaecausal.models.beta_vae import BetaVAEObjective
+from vaecausal.models.network import GaussianVAE
+from vaecausal.models.objective import GaussianObjective
+from vaecausal.training import NonFiniteLossError, TrainingSettings, choose_device, train
+
+
+def _settings(steps: int, checkpoint_every: int = 1000) -> TrainingSettings:
+    return TrainingSettings(
+        steps=steps,
+        batch_size=16,
+        learning_rate=1e-3,
+        adam_betas=(0.9, 0.999),
+        checkpoint_every=checkpoint_every,
+        log_every=5,
+    )
+
+
+def _train(tiny_dsprites, run_dir, settings, seed=0, objective=None):
+    torch.manual_seed(seed)
+    model = GaussianVAE(1, 4)
+    images = BatchGatherer(open_images(tiny_dsprites), torch.device("cpu"))
+    result = train(
+        model,
+        objective or BetaVAEObjective(1.0),
+        images,
+        settings,
+        seed,
+        checkpoint_path=run_dir / "checkpoint.pt",
+        loss_csv_path=run_dir / "losses.csv",
+        run_fingerprint="test",
+        log=lambda _: None,
+    )
+    return model, result
+
+
+def _losses(path):
+    with open(path) as handle:
+        return [float(row["loss"]) for row in csv.DictReader(handle)]
+
+
+def test_device_is_cpu_without_a_gpu():
+    assert choose_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_loss_falls(tiny_dsprites, tmp_path):
+    _, result = _train(tiny_dsprites, tmp_path, _settings(60))
+    losses = _losses(tmp_path / "losses.csv")
+    assert len(losses) == 12
+    assert sum(losses[-3:]) / 3 < 0.7 * sum(losses[:2]) / 2
+    assert result.steps == 60 and result.images_per_second > 0
+
+
+def test_same_seed_same_weights_and_interrupted_run_resumes_identically(tiny_dsprites, tmp_path):
+    for name in "abc":
+        (tmp_path / name).mkdir()
+    straight, _ = _train(tiny_dsprites, tmp_path / "a", _settings(30))
+    again, _ = _train(tiny_dsprites, tmp_path / "b", _settings(30))
+    # Run c is killed after step 23 (last checkpoint: step 20), then rerun to the end.
+    interrupted_settings = _settings(30, checkpoint_every=10)
+    _train_until(tiny_dsprites, tmp_path / "c", interrupted_settings, stop_after=23)
+    resumed, result = _train(tiny_dsprites, tmp_path / "c", interrupted_settings)
+    assert result.resumed_from_step == 20
+    for name, tensor in straight.state_dict().items():
+        assert torch.equal(tensor, again.state_dict()[name]), name
+        assert torch.equal(tensor, resumed.state_dict()[name]), name
+    assert _losses(tmp_path / "c" / "losses.csv") == _losses(tmp_path / "a" / "losses.csv")
+
+
+class _Killed(Exception):
+    pass
+
+
+def _train_until(tiny_dsprites, run_dir, settings, stop_after):
+    """Run ``settings`` but die (like a killed job) right after step ``stop_after``."""
+    calls = {"n": 0}
+    inner = BetaVAEObjective(1.0)
+
+    class Dying(GaussianObjective):
+        def regulariser(self, mu, logvar, z):
+            return inner.regulariser(mu, logvar, z)
+
+        def __call__(self, model, x, generator=None):
+            calls["n"] += 1
+            if calls["n"] > stop_after:
+                raise _Killed
+            return super().__call__(model, x, generator)
+
+    with pytest.raises(_Killed):
+        _train(tiny_dsprites, run_dir, settings, objective=Dying())
+
+
+def test_non_finite_loss_names_the_step(tiny_dsprites, tmp_path):
+    class Exploding(BetaVAEObjective):
+        def regulariser(self, mu, logvar, z):
+            value, logs = super().regulariser(mu, logvar, z)
+            return value * float("nan"), logs
+
+    with pytest.raises(NonFiniteLossError, match="step 5"):
+        _train(tiny_dsprites, tmp_path, _settings(20), objective=Exploding(1.0))

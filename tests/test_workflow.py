@@ -1,0 +1,186 @@
+"""End to end: a tiny study through the real Snakemake command line, in a temporary directory.
+
+The workflow is copied so the test can change plotting code and settings and check that
+Snakemake plans exactly the jobs that must rerun.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOW_PARTS = ("Snakefile", "rules", "workflow_scripts", "vaecausal", "config.yaml", "envs")
+
+TINY = {
+    "study": "tiny",
+    "datasets": {
+        "tiny_dsprites": {
+            "label": "dSprites (procedural, tiny grid)",
+            "source": "procedural_dsprites",
+            "procedural": True,
+            "channels": 1,
+            "factors": {"shape": 3, "scale": 6, "orientation": 40, "posX": 32, "posY": 32},
+            "subsample": {"scale": 3, "orientation": 10, "posX": 8, "posY": 8},
+        }
+    },
+    "studies": {
+        "tiny": {
+            "datasets": ["tiny_dsprites"],
+            "architectures": ["vae", "beta_tc_vae"],
+            "seeds": [3],
+            "overrides": {
+                "model": {"n_latents": 4},
+                "training": {
+                    "steps": 20,
+                    "batch_size": 32,
+                    "checkpoint_every": 10,
+                    "log_every": 10,
+                },
+                "evaluation": {"n_eval": 16},
+                "interventions": {"latent_values": [-2.0, 0.0, 2.0]},
+                "metrics": {"dci": {"n_train": 200, "n_test": 100}},
+                "resources": {rule: {"threads": 1} for rule in ("train", "metrics")},
+            },
+        }
+    },
+}
+
+
+def snakemake(workflow: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(workflow / "Snakefile"),
+        "-d",
+        str(workdir),
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
+    """Rule -> job count from a dry run's 'Job stats' table ({} when nothing is to be done)."""
+    assert result.returncode == 0, result.stderr + result.stdout
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:")[1].split("total")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    workflow = root / "workflow"
+    workflow.mkdir()
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, workflow / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, workflow / part)
+    config = root / "tiny.yaml"
+    config.write_text(yaml.safe_dump(TINY))
+    work = root / "work"
+    result = snakemake(workflow, work, "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workflow, work, config
+
+
+def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
+    workflow, work, config = tiny_study
+    summary = snakemake(workflow, work, "--summary", "--configfile", str(config))
+    outputs = [line.split("\t")[0] for line in summary.stdout.splitlines()[1:] if "\t" in line]
+    assert len(outputs) >= 4 + 4 + 2 * 7  # tables, figures, 2 runs x their files
+    for output in outputs:
+        assert (work / output).stat().st_size > 0, output
+
+    study = work / "results" / "tiny"
+    for architecture in ("vae", "beta_tc_vae"):
+        run = study / "runs" / "tiny_dsprites" / architecture / "seed3"
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert metrics["seed"] == 3 and metrics["architecture"] == architecture
+        assert math.isfinite(metrics["reconstruction_loss"]) and metrics["training_seconds"] > 0
+        assert 0 <= metrics["dci_disentanglement"] <= 1 and 0 < metrics["dci_informativeness"] <= 1
+        assert len(metrics["ces_per_latent"]) == 4 and max(metrics["ces_per_latent"]) > 0
+        assert metrics["samples"] == {
+            "n_eval": 16,
+            "dci_train": 200,
+            "dci_test": 100,
+            "dci_seed": 0,
+            "latent_values": 3,
+        }
+        table = pd.read_parquet(run / "interventions.parquet")
+        assert len(table) == 4 * 3 and set(table["manipulation"]) == {"latent_perturbation"}
+        assert (table.loc[table["value"] != 0, "effect"] > 0).any()
+        losses = pd.read_csv(run / "losses.csv")
+        assert list(losses["step"]) == [10, 20]
+        assert (
+            "step 20/20"
+            in (study / "logs/train/tiny_dsprites" / architecture / "seed3.log").read_text()
+        )
+
+    runs = pd.read_csv(study / "tables" / "runs.csv")
+    assert len(runs) == 2 and runs[["ces", "dci_disentanglement"]].notna().all().all()
+    assert "beta_tc_vae" in (study / "tables" / "summary.md").read_text()
+    for figure in ("ces_vs_dci", "metric_heatmap"):
+        assert matplotlib.image.imread(study / "figures" / f"{figure}.png").std() > 0.01
+
+
+def test_second_run_does_nothing(tiny_study):
+    workflow, work, config = tiny_study
+    assert planned_jobs(snakemake(workflow, work, "-n", "--configfile", str(config))) == {}
+
+
+def test_plotting_change_reruns_only_figures(tiny_study):
+    workflow, work, config = tiny_study
+    style = workflow / "vaecausal" / "plots" / "style.py"
+    original = style.read_text()
+    style.write_text(original + "\n# a changed line\n")
+    try:
+        jobs = planned_jobs(snakemake(workflow, work, "-n", "--configfile", str(config)))
+    finally:
+        style.write_text(original)
+    assert jobs == {"paper_figures": 1, "all": 1}
+
+
+def test_training_change_reruns_training_and_downstream_only(tiny_study, tmp_path):
+    workflow, work, _ = tiny_study
+    changed = yaml.safe_load(yaml.safe_dump(TINY))
+    changed["studies"]["tiny"]["overrides"]["training"]["steps"] = 30
+    config = tmp_path / "changed.yaml"
+    config.write_text(yaml.safe_dump(changed))
+    jobs = planned_jobs(snakemake(workflow, work, "-n", "--configfile", str(config)))
+    assert jobs == {
+        "train": 2,
+        "cache_activations": 2,
+        "intervene": 2,
+        "metrics": 2,
+        "tables": 1,
+        "paper_figures": 1,
+        "all": 1,
+    }
+
+
+def test_bad_configuration_stops_before_any_job(tmp_path):
+    bad = yaml.safe_load(yaml.safe_dump(TINY))
+    bad["studies"]["tiny"]["seeds"] = []
+    config = tmp_path / "bad.yaml"
+    config.write_text(yaml.safe_dump(bad))
+    result = snakemake(REPO, tmp_path / "work", "--cores", "1", "--configfile", str(config))
+    assert result.returncode != 0
+    assert "studies.tiny.seeds" in result.stderr + result.stdout
+    assert not (tmp_path / "work" / "results").exists()
