@@ -26,21 +26,36 @@ def tiny_dsprites(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-class _CountingHandler(http.server.SimpleHTTPRequestHandler):
+class _RangeHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files like a real mirror: records requests and honours 'Range: bytes=N-'."""
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib name)
         pass
 
     def do_GET(self) -> None:
-        self.server.requests.append(self.path)  # type: ignore[attr-defined]
-        super().do_GET()
+        requested = self.headers.get("Range")
+        self.server.requests.append((self.path, requested))  # type: ignore[attr-defined]
+        path = Path(self.translate_path(self.path))
+        if requested is None or not path.is_file():
+            return super().do_GET()
+        start = int(requested.removeprefix("bytes=").rstrip("-"))
+        data = path.read_bytes()
+        if start >= len(data):
+            self.send_error(416)
+            return
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        self.wfile.write(data[start:])
 
 
 @pytest.fixture
 def http_root(tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:
-    """(folder served, base URL on 127.0.0.1, list of requested paths)."""
+    """(folder served, base URL on 127.0.0.1, list of (path, Range header) requested)."""
     root = tmp_path / "served"
     root.mkdir()
-    handler = functools.partial(_CountingHandler, directory=str(root))
+    handler = functools.partial(_RangeHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.requests = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -10,9 +10,12 @@ import torch
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images
 from vaecausal.models.beta_vae import BetaVAEObjective
+from vaecausal.models.factor_vae import FactorVAEObjective
 from vaecausal.models.network import GaussianVAE
-from vaecausal.models.objective import GaussianObjective
+from vaecausal.models.objective import Objective
 from vaecausal.training import NonFiniteLossError, TrainingSettings, choose_device, train
+
+N_LATENTS = 4
 
 
 def _settings(steps: int, checkpoint_every: int = 1000) -> TrainingSettings:
@@ -28,7 +31,7 @@ def _settings(steps: int, checkpoint_every: int = 1000) -> TrainingSettings:
 
 def _train(tiny_dsprites, run_dir, settings, seed=0, objective=None):
     torch.manual_seed(seed)
-    model = GaussianVAE(1, 4)
+    model = GaussianVAE(1, N_LATENTS)
     images = BatchGatherer(open_images(tiny_dsprites), torch.device("cpu"))
     result = train(
         model,
@@ -61,15 +64,27 @@ def test_loss_falls(tiny_dsprites, tmp_path):
     assert result.steps == 60 and result.images_per_second > 0
 
 
-def test_same_seed_same_weights_and_interrupted_run_resumes_identically(tiny_dsprites, tmp_path):
+OBJECTIVES = {
+    "vae": lambda: BetaVAEObjective(1.0),
+    # FactorVAE carries a discriminator and its optimiser: both must be checkpointed.
+    "factor_vae": lambda: FactorVAEObjective(10.0, N_LATENTS, 1e-4, (0.5, 0.9)),
+}
+
+
+@pytest.mark.parametrize("objective", sorted(OBJECTIVES))
+def test_same_seed_same_weights_and_interrupted_run_resumes_identically(
+    tiny_dsprites, tmp_path, objective
+):
+    make = OBJECTIVES[objective]
     for name in "abc":
         (tmp_path / name).mkdir()
-    straight, _ = _train(tiny_dsprites, tmp_path / "a", _settings(30))
-    again, _ = _train(tiny_dsprites, tmp_path / "b", _settings(30))
+    straight, _ = _train(tiny_dsprites, tmp_path / "a", _settings(30), objective=make())
+    again, _ = _train(tiny_dsprites, tmp_path / "b", _settings(30), objective=make())
     # Run c is killed after step 23 (last checkpoint: step 20), then rerun to the end.
     interrupted_settings = _settings(30, checkpoint_every=10)
-    _train_until(tiny_dsprites, tmp_path / "c", interrupted_settings, stop_after=23)
-    resumed, result = _train(tiny_dsprites, tmp_path / "c", interrupted_settings)
+    with pytest.raises(_Killed):
+        _train(tiny_dsprites, tmp_path / "c", interrupted_settings, objective=_Dying(make(), 23))
+    resumed, result = _train(tiny_dsprites, tmp_path / "c", interrupted_settings, objective=make())
     assert result.resumed_from_step == 20
     for name, tensor in straight.state_dict().items():
         assert torch.equal(tensor, again.state_dict()[name]), name
@@ -81,23 +96,30 @@ class _Killed(Exception):
     pass
 
 
-def _train_until(tiny_dsprites, run_dir, settings, stop_after):
-    """Run ``settings`` but die (like a killed job) right after step ``stop_after``."""
-    calls = {"n": 0}
-    inner = BetaVAEObjective(1.0)
+class _Dying(Objective):
+    """Wraps an objective and dies, like a killed job, on the call after ``stop_after`` steps."""
 
-    class Dying(GaussianObjective):
-        def regulariser(self, mu, logvar, z):
-            return inner.regulariser(mu, logvar, z)
+    def __init__(self, inner: Objective, stop_after: int) -> None:
+        self.inner, self.stop_after, self.calls = inner, stop_after, 0
 
-        def __call__(self, model, x, generator=None):
-            calls["n"] += 1
-            if calls["n"] > stop_after:
-                raise _Killed
-            return super().__call__(model, x, generator)
+    def __call__(self, model, x, generator=None):
+        self.calls += 1
+        if self.calls > self.stop_after:
+            raise _Killed
+        return self.inner(model, x, generator)
 
-    with pytest.raises(_Killed):
-        _train(tiny_dsprites, run_dir, settings, objective=Dying())
+    def auxiliary_step(self, terms, generator=None):
+        return self.inner.auxiliary_step(terms, generator)
+
+    def to(self, device):
+        self.inner.to(device)
+        return self
+
+    def state_dict(self):
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state):
+        self.inner.load_state_dict(state)
 
 
 def test_non_finite_loss_names_the_step(tiny_dsprites, tmp_path):

@@ -22,6 +22,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW_PARTS = ("Snakefile", "rules", "workflow_scripts", "vaecausal", "config.yaml", "envs")
 
+# Every architecture goes through every stage.
+ARCHITECTURES = ["vae", "beta_vae", "factor_vae", "beta_tc_vae", "dip_vae_ii", "vq_vae"]
 TINY = {
     "study": "tiny",
     "datasets": {
@@ -37,7 +39,7 @@ TINY = {
     "studies": {
         "tiny": {
             "datasets": ["tiny_dsprites"],
-            "architectures": ["vae", "beta_tc_vae"],
+            "architectures": ARCHITECTURES,
             "seeds": [3],
             "overrides": {
                 "model": {"n_latents": 4},
@@ -49,7 +51,8 @@ TINY = {
                 },
                 "evaluation": {"n_eval": 16},
                 "interventions": {"latent_values": [-2.0, 0.0, 2.0]},
-                "metrics": {"dci": {"n_train": 200, "n_test": 100}},
+                # 20 steps leave posteriors near the prior: count every latent as active.
+                "metrics": {"active_kl_threshold": 0.0, "dci": {"n_train": 200, "n_test": 100}},
                 "resources": {rule: {"threads": 1} for rule in ("train", "metrics")},
             },
         }
@@ -104,12 +107,12 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
     workflow, work, config = tiny_study
     summary = snakemake(workflow, work, "--summary", "--configfile", str(config))
     outputs = [line.split("\t")[0] for line in summary.stdout.splitlines()[1:] if "\t" in line]
-    assert len(outputs) >= 4 + 4 + 2 * 7  # tables, figures, 2 runs x their files
+    assert len(outputs) >= 4 + 4 + len(ARCHITECTURES) * 7  # tables, figures, runs' files
     for output in outputs:
         assert (work / output).stat().st_size > 0, output
 
     study = work / "results" / "tiny"
-    for architecture in ("vae", "beta_tc_vae"):
+    for architecture in ARCHITECTURES:
         run = study / "runs" / "tiny_dsprites" / architecture / "seed3"
         metrics = json.loads((run / "metrics.json").read_text())
         assert metrics["seed"] == 3 and metrics["architecture"] == architecture
@@ -134,8 +137,11 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
         )
 
     runs = pd.read_csv(study / "tables" / "runs.csv")
-    assert len(runs) == 2 and runs[["ces", "dci_disentanglement"]].notna().all().all()
-    assert "beta_tc_vae" in (study / "tables" / "summary.md").read_text()
+    assert len(runs) == len(ARCHITECTURES)
+    assert runs[["ces", "dci_disentanglement"]].notna().all().all()
+    assert all(a in (study / "tables" / "summary.md").read_text() for a in ARCHITECTURES)
+    vq = json.loads((study / "runs/tiny_dsprites/vq_vae/seed3/metrics.json").read_text())
+    assert 0 < vq["codebook_usage"] <= 1 and vq["perplexity"] >= 1
     for figure in ("ces_vs_dci", "metric_heatmap"):
         assert matplotlib.image.imread(study / "figures" / f"{figure}.png").std() > 0.01
 
@@ -164,11 +170,12 @@ def test_training_change_reruns_training_and_downstream_only(tiny_study, tmp_pat
     config = tmp_path / "changed.yaml"
     config.write_text(yaml.safe_dump(changed))
     jobs = planned_jobs(snakemake(workflow, work, "-n", "--configfile", str(config)))
+    n = len(ARCHITECTURES)
     assert jobs == {
-        "train": 2,
-        "cache_activations": 2,
-        "intervene": 2,
-        "metrics": 2,
+        "train": n,
+        "cache_activations": n,
+        "intervene": n,
+        "metrics": n,
         "tables": 1,
         "paper_figures": 1,
         "all": 1,

@@ -23,8 +23,8 @@ from typing import Any
 import torch
 
 from vaecausal.data.loader import BatchGatherer
-from vaecausal.models.network import GaussianVAE
-from vaecausal.models.objective import GaussianObjective
+from vaecausal.models.network import LatentModel
+from vaecausal.models.objective import Objective
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ def _write_loss_csv(rows: list[dict[str, float]], path: Path) -> None:
 
 
 def train(
-    model: GaussianVAE,
-    objective: GaussianObjective,
+    model: LatentModel,
+    objective: Objective,
     images: BatchGatherer,
     settings: TrainingSettings,
     seed: int,
@@ -90,6 +90,7 @@ def train(
     device = images.device
     torch.manual_seed(seed)
     model.to(device)
+    objective.to(device)
     optimiser = torch.optim.Adam(
         model.parameters(), lr=settings.learning_rate, betas=tuple(settings.adam_betas)
     )
@@ -104,6 +105,7 @@ def train(
         if state["fingerprint"] == run_fingerprint:
             model.load_state_dict(state["model"])
             optimiser.load_state_dict(state["optimiser"])
+            objective.load_state_dict(state["objective"])
             generator.set_state(state["generator"])
             rows, start = state["rows"], state["step"]
             log(f"resuming from checkpoint at step {start}")
@@ -120,8 +122,9 @@ def train(
         optimiser.zero_grad(set_to_none=True)
         terms.total.backward()
         optimiser.step()
+        auxiliary = objective.auxiliary_step(terms, generator)
         if step % settings.log_every == 0 or step == settings.steps:
-            values = {k: float(v) for k, v in terms.logs.items()}
+            values = {k: float(v) for k, v in {**terms.logs, **auxiliary}.items()}
             if not all(math.isfinite(v) for v in values.values()):
                 raise NonFiniteLossError(f"non-finite loss at step {step}: {values}")
             rows.append({"step": step, **values})
@@ -140,6 +143,7 @@ def train(
                     "step": step,
                     "model": model.state_dict(),
                     "optimiser": optimiser.state_dict(),
+                    "objective": objective.state_dict(),
                     "generator": generator.get_state(),
                     "rows": rows,
                 },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -34,7 +35,7 @@ def test_good_file_is_verified_and_not_fetched_again(http_root, tmp_path):
     fetch(_spec(base), destination, log=_quiet)
     assert destination.read_bytes() == PAYLOAD
     fetch(_spec(base), destination, log=_quiet)
-    assert requests == ["/data.bin"]
+    assert requests == [("/data.bin", None)]
 
 
 def test_falls_back_to_the_next_mirror(http_root, tmp_path):
@@ -80,3 +81,55 @@ def test_an_invalid_existing_file_is_reported_not_overwritten(http_root, tmp_pat
     with pytest.raises(DownloadError, match="exists but"):
         fetch(_spec(base), destination, log=_quiet)
     assert destination.read_bytes() == b"stale" and requests == []
+
+
+def test_an_interrupted_transfer_resumes_where_it_stopped(http_root, tmp_path):
+    root, base, requests = http_root
+    (root / "data.bin").write_bytes(PAYLOAD)
+    destination = tmp_path / "data.bin"
+    destination.with_name("data.bin.part").write_bytes(PAYLOAD[:4000])  # left by a cut transfer
+    fetch(_spec(base), destination, log=_quiet)
+    assert destination.read_bytes() == PAYLOAD
+    assert requests == [("/data.bin", "bytes=4000-")]
+    assert not destination.with_name("data.bin.part").exists()
+
+
+def test_a_complete_partial_file_is_verified_without_refetching(http_root, tmp_path):
+    root, base, requests = http_root
+    (root / "data.bin").write_bytes(PAYLOAD)
+    destination = tmp_path / "data.bin"
+    destination.with_name("data.bin.part").write_bytes(PAYLOAD)
+    fetch(_spec(base), destination, log=_quiet)
+    assert destination.read_bytes() == PAYLOAD and requests == [
+        ("/data.bin", f"bytes={len(PAYLOAD)}-")
+    ]
+
+
+def test_google_drive_failure_falls_back_to_the_mirror(http_root, tmp_path, monkeypatch):
+    import gdown
+
+    root, base, _ = http_root
+    (root / "data.bin").write_bytes(PAYLOAD)
+    drive_calls = []
+
+    def quota_page(id, output, **kwargs):  # noqa: A002 (gdown's argument name)
+        drive_calls.append(id)
+        Path(output).write_bytes(b"<!DOCTYPE html><html>Quota exceeded</html>")
+        return output
+
+    monkeypatch.setattr(gdown, "download", quota_page)
+    messages = []
+    fetch(_spec(base, gdrive_id="abc"), tmp_path / "data.bin", log=messages.append)
+    assert drive_calls == ["abc"] and (tmp_path / "data.bin").read_bytes() == PAYLOAD
+    assert any("Google Drive id abc" in m for m in messages)
+
+
+def test_progress_is_logged(http_root, tmp_path, monkeypatch):
+    from vaecausal.data import download
+
+    root, base, _ = http_root
+    (root / "data.bin").write_bytes(PAYLOAD)
+    monkeypatch.setattr(download, "_PROGRESS_SECONDS", 0.0)
+    messages = []
+    fetch(_spec(base), tmp_path / "data.bin", log=messages.append)
+    assert any("100% of 0.0 MB" in m for m in messages)

@@ -5,14 +5,19 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vaecausal.interventions.latent_perturbation import perturbed_codes, pixel_effect_norms
+from vaecausal.interventions.latent_perturbation import (
+    perturbation_targets,
+    perturbed_codes,
+    pixel_effect_norms,
+)
 from vaecausal.models.network import GaussianVAE
+from vaecausal.models.vq_vae import VQVAE
 
 
 def test_perturbed_codes_set_exactly_one_latent():
     z = torch.arange(6, dtype=torch.float32).reshape(2, 3)
     values = torch.tensor([-1.0, 7.0])
-    codes = perturbed_codes(z, values)
+    codes = perturbed_codes(z, values.expand(3, -1))  # the same two values for every latent
     assert codes.shape == (2, 3, 2, 3)
     for b in range(2):
         for i in range(3):
@@ -52,3 +57,27 @@ def test_result_does_not_depend_on_decode_batch():
     small = pixel_effect_norms(model, mu, [-1.0, 2.0], decode_batch=3)
     large = pixel_effect_norms(model, mu, [-1.0, 2.0], decode_batch=10_000)
     np.testing.assert_allclose(small, large, rtol=1e-4, atol=1e-6)
+
+
+def test_vq_slots_are_perturbed_in_units_of_their_spread():
+    z = torch.randn(50, 3, 2) * torch.tensor([1.0, 5.0]) + 10.0
+    centre, scale = VQVAE(1, 3, 2, 8).perturbation_frame(z)
+    targets = perturbation_targets(centre, scale, torch.tensor([-1.0, 0.0, 2.0]))
+    assert targets.shape == (3, 3, 2)
+    torch.testing.assert_close(targets[1, 1], z.mean(0)[1])
+    torch.testing.assert_close(targets[2, 2], z.mean(0)[2] + 2 * z.std(0)[2])
+    codes = perturbed_codes(z[:4], targets)
+    assert codes.shape == (4, 3, 3, 3, 2)
+    torch.testing.assert_close(codes[1, 2, 0, 2], targets[2, 0])
+    torch.testing.assert_close(codes[1, 2, 0, :2], z[1, :2])
+
+
+def test_small_moves_of_a_vq_slot_snap_back_to_the_same_code():
+    torch.manual_seed(0)
+    model = VQVAE(1, 3, 2, 16).eval()
+    with torch.no_grad():
+        model.quantiser.codebook.weight.copy_(torch.randn(16, 2) * 3)
+        z_e = model.quantiser.codebook.weight[torch.tensor([[1, 2, 3]] * 20)].clone()
+    z_e += 0.01 * torch.randn_like(z_e)  # near the codes: a spread of ~0.01
+    norms = pixel_effect_norms(model, z_e.numpy(), [-1.0, 1.0], decode_batch=64)
+    assert np.abs(norms).max() < 1e-6

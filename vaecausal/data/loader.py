@@ -26,4 +26,5 @@ class BatchGatherer:
 
     def gather(self, indices: torch.Tensor | np.ndarray) -> torch.Tensor:
         index = torch.as_tensor(indices, dtype=torch.long, device=self.device)
-        return self._images.index_select(0, index).float().div_(255.0)
+        # Cast, then scale in place: faster on the CPU than a type-promoting divide.
+        return self._images.index_select(0, index).to(torch.float32).mul_(1.0 / 255.0)

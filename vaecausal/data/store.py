@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,3 +106,78 @@ def sample_indices(n_images: int, n: int, seed: int) -> np.ndarray:
     """
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(n_images, size=n, replace=n > n_images))
+
+
+# Helpers every converter shares: staged image writing, chunked copies, C-order grids, meta.
+
+
+def configured_sizes(dataset: Mapping[str, Any]) -> list[int]:
+    """Factor sizes of a config entry, in its (C) order."""
+    return [int(size) for size in dataset["factors"].values()]
+
+
+def grid_factors(sizes: Sequence[int]) -> np.ndarray:
+    """Factor indices (N, K) of a complete grid stored in C order (last factor fastest)."""
+    positions = np.arange(int(np.prod(sizes)))
+    return np.stack(np.unravel_index(positions, tuple(sizes)), axis=1).astype(np.int64)
+
+
+def array_chunks(array: Any, step: int) -> Iterator[np.ndarray]:
+    """Consecutive slices of a sliceable array (memmap, h5py dataset), each read only when due."""
+    for start in range(0, len(array), step):
+        yield np.asarray(array[start : start + step])
+
+
+def write_chunks(chunks: Iterable[np.ndarray], images_out: np.ndarray) -> None:
+    """Write consecutive image chunks into ``images_out``, checking they fill it exactly."""
+    start = 0
+    for chunk in chunks:
+        stop = start + len(chunk)
+        if stop > len(images_out):
+            raise ValueError(f"source holds more than the {len(images_out)} images expected")
+        images_out[start:stop] = chunk
+        start = stop
+    if start != len(images_out):
+        raise ValueError(f"source ended after {start} of {len(images_out)} images (truncated?)")
+
+
+@contextmanager
+def staged_images(path: Path, n_images: int, channels: int) -> Iterator[np.memmap]:
+    """An image writer on ``<path>.part``, renamed to ``path`` only when the block succeeds.
+
+    A conversion that fails half way (a truncated source, a bad image) leaves nothing under the
+    final name, so a later stage never mistakes a partial array for a prepared one.
+    """
+    partial = path.with_name(path.name + ".part")
+    writer = open_image_writer(partial, n_images, channels)
+    try:
+        yield writer
+        writer.flush()
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, path)
+
+
+def finish_store(
+    dataset: Mapping[str, Any],
+    out: StorePaths,
+    factors: np.ndarray,
+    channels: int,
+    preprocessing: dict[str, Any],
+    factor_values: dict[str, list[float]] | None = None,
+) -> DatasetMeta:
+    """Write factors and meta of a real (not procedural) dataset whose images are in place."""
+    meta = DatasetMeta(
+        name=dataset["name"],
+        label=dataset["label"],
+        procedural=False,
+        channels=channels,
+        n_images=len(factors),
+        factor_names=list(dataset["factors"]),
+        factor_sizes=configured_sizes(dataset),
+        factor_values=factor_values or {},
+        preprocessing=preprocessing,
+    )
+    write_factors_and_meta(out, factors, meta)
+    return meta

@@ -7,24 +7,22 @@ import torch
 import torch.nn.functional as F
 
 from vaecausal.data.loader import BatchGatherer
-from vaecausal.models.network import GaussianVAE
+from vaecausal.models.network import LatentModel
 
 
 @torch.no_grad()
 def encode(
-    model: GaussianVAE, images: BatchGatherer, indices: np.ndarray, batch_size: int = 1024
+    model: LatentModel, images: BatchGatherer, indices: np.ndarray, batch_size: int = 1024
 ) -> dict[str, np.ndarray]:
-    """Posterior means, log-variances and the per-image reconstruction loss at z = mu."""
-    mus, logvars, losses = [], [], []
+    """The model's summary arrays (``latents``, ``metric_codes``, ...) of the indexed images and
+    the per-image reconstruction loss (nats) when decoding their intervention latents."""
+    parts: dict[str, list[torch.Tensor]] = {}
     for start in range(0, len(indices), batch_size):
         x = images.gather(indices[start : start + batch_size])
-        mu, logvar = model.encode(x)
-        bce = F.binary_cross_entropy_with_logits(model.decode(mu), x, reduction="none")
-        mus.append(mu.cpu())
-        logvars.append(logvar.cpu())
-        losses.append(bce.flatten(1).sum(1).cpu())
-    return {
-        "mu": torch.cat(mus).numpy(),
-        "logvar": torch.cat(logvars).numpy(),
-        "reconstruction": torch.cat(losses).numpy(),
-    }
+        summary = model.summarise(x)
+        logits = model.decode_latents(summary["latents"])
+        bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+        summary["reconstruction"] = bce.flatten(1).sum(1)
+        for key, value in summary.items():
+            parts.setdefault(key, []).append(value.cpu())
+    return {key: torch.cat(values).numpy() for key, values in parts.items()}

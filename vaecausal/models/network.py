@@ -1,4 +1,5 @@
-"""The reference encoder/decoder of the field (Locatello et al. 2019), with named hook points.
+"""The reference encoder/decoder of the field (Locatello et al. 2019), with named hook points,
+and the interface every architecture's network offers the later stages.
 
 Every conv / linear layer followed by its nonlinearity is one submodule whose output is that
 layer's activation, so a forward hook on ``encoder.conv1`` ... ``decoder.deconv4`` sees exactly the
@@ -7,7 +8,9 @@ hook point of the methods (units = channels for convs, neurons for linear layers
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -60,13 +63,48 @@ class Decoder(nn.Module):
         return z
 
 
-class GaussianVAE(nn.Module):
+class LatentModel(nn.Module):
+    """What caching, interventions and metrics need from a network, whatever its latent space.
+
+    *Intervention latents* are what manipulations act on: the posterior mean mu (B, d) of a
+    Gaussian encoder, the pre-quantisation slots z_e (B, d, e) of a VQ-VAE. Latent i is always
+    ``latents[:, i]``.
+    """
+
+    channels: int
+    n_latents: int
+
+    @abstractmethod
+    def constructor_arguments(self) -> dict[str, Any]:
+        """Arguments that rebuild this network (saved beside the weights)."""
+
+    @abstractmethod
+    def summarise(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Arrays to cache for images ``x``: at least ``latents`` and ``metric_codes`` (B, k)."""
+
+    @abstractmethod
+    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        """Logits of the image decoded from intervention latents."""
+
+    @abstractmethod
+    def perturbation_frame(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(centre, scale) shaped like one sample's latents: value v sets latent i to
+        centre_i + v * scale_i."""
+
+    def hook_point_names(self) -> list[str]:
+        return [f"encoder.{n}" for n in Encoder.hook_points] + [
+            f"decoder.{n}" for n in Decoder.hook_points
+        ]
+
+
+class GaussianVAE(LatentModel):
     """Encoder with mean and log-variance heads of size d, and the shared decoder."""
 
     def __init__(self, channels: int, n_latents: int, kernels: Sequence[int] = (4, 4, 2, 2)):
         super().__init__()
         self.channels = channels
         self.n_latents = n_latents
+        self.kernels = list(kernels)
         self.encoder = Encoder(channels, kernels)
         self.mean_head = nn.Linear(256, n_latents)
         self.logvar_head = nn.Linear(256, n_latents)
@@ -80,7 +118,17 @@ class GaussianVAE(nn.Module):
         """Logits of the reconstruction; the image is sigmoid(logits)."""
         return self.decoder(z)
 
-    def hook_point_names(self) -> list[str]:
-        return [f"encoder.{n}" for n in Encoder.hook_points] + [
-            f"decoder.{n}" for n in Decoder.hook_points
-        ]
+    def constructor_arguments(self) -> dict[str, Any]:
+        return {"channels": self.channels, "n_latents": self.n_latents, "kernels": self.kernels}
+
+    def summarise(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        return {"latents": mu, "logvar": logvar, "metric_codes": mu}
+
+    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        return self.decode(latents)
+
+    def perturbation_frame(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Prior units: z_i := v."""
+        one = latents[0]
+        return torch.zeros_like(one), torch.ones_like(one)

@@ -1,9 +1,11 @@
-"""What every Gaussian-encoder objective shares: encode, sample, decode, reconstruct.
+"""What every objective offers the training loop, and what Gaussian-encoder objectives share.
 
-An objective is a callable ``(model, x, generator) -> LossTerms``. Subclasses add only their
-regulariser, so the reconstruction term and sampling are written once. Logged terms stay detached
-tensors; the training loop turns them into numbers only when it writes a log row, so logging adds
-no device synchronisation per step.
+An objective is a callable ``(model, x, generator) -> LossTerms``. Objectives with parts of their
+own (FactorVAE's discriminator) train them in ``auxiliary_step`` after the model's update and
+expose their state for checkpoints. Gaussian objectives add only their regulariser, so the
+reconstruction term and sampling are written once. Logged terms stay detached tensors; the
+training loop turns them into numbers only when it writes a log row, so logging adds no device
+synchronisation per step.
 """
 
 from __future__ import annotations
@@ -21,9 +23,35 @@ from vaecausal.models.network import GaussianVAE
 class LossTerms:
     total: torch.Tensor
     logs: dict[str, torch.Tensor]
+    latents: torch.Tensor | None = None  # the sampled codes, detached, for auxiliary steps
 
 
-class GaussianObjective(ABC):
+class Objective(ABC):
+    """The training loop's view of an objective."""
+
+    @abstractmethod
+    def __call__(
+        self, model: torch.nn.Module, x: torch.Tensor, generator: torch.Generator | None = None
+    ) -> LossTerms:
+        """Loss of ``model`` on batch ``x``."""
+
+    def auxiliary_step(
+        self, terms: LossTerms, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Update the objective's own parts after the model's step; returns terms to log."""
+        return {}
+
+    def to(self, device: torch.device) -> Objective:
+        return self
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:  # noqa: B027 (a no-op by default)
+        """Restore what ``state_dict`` returned (nothing for objectives without parts)."""
+
+
+class GaussianObjective(Objective):
     """ELBO-style objective: reconstruction + ``regulariser(mu, logvar, z)``."""
 
     @abstractmethod
@@ -41,7 +69,7 @@ class GaussianObjective(ABC):
         regulariser, logs = self.regulariser(mu, logvar, z)
         total = reconstruction + regulariser
         logs = {"loss": total, "reconstruction": reconstruction, **logs}
-        return LossTerms(total, {k: v.detach() for k, v in logs.items()})
+        return LossTerms(total, {k: v.detach() for k, v in logs.items()}, z.detach())
 
 
 def batch_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -8,15 +8,15 @@ from typing import Any
 
 import torch
 
-from vaecausal.models.network import GaussianVAE
+from vaecausal.models.network import LatentModel
+from vaecausal.models.registry import MODEL_CLASSES
 
 
-def save_model(path: Path, model: GaussianVAE, kernels: list[int], info: dict[str, Any]) -> None:
+def save_model(path: Path, model: LatentModel, info: dict[str, Any]) -> None:
     payload = {
+        "class": type(model).__name__,
+        "arguments": model.constructor_arguments(),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "channels": model.channels,
-        "n_latents": model.n_latents,
-        "kernels": list(kernels),
         "info": info,
     }
     tmp = Path(path).with_name(Path(path).name + ".tmp")
@@ -24,9 +24,9 @@ def save_model(path: Path, model: GaussianVAE, kernels: list[int], info: dict[st
     os.replace(tmp, path)
 
 
-def load_model(path: Path, device: torch.device) -> GaussianVAE:
+def load_model(path: Path, device: torch.device) -> LatentModel:
     """The trained network in evaluation mode on ``device``."""
     payload = torch.load(path, map_location="cpu", weights_only=False)
-    model = GaussianVAE(payload["channels"], payload["n_latents"], payload["kernels"])
+    model = MODEL_CLASSES[payload["class"]](**payload["arguments"])
     model.load_state_dict(payload["state_dict"])
     return model.to(device).eval()

@@ -1,7 +1,9 @@
-"""Stage ``cache_activations``: encode the evaluation set and the metric sample of one model once.
+"""Stage ``cache_activations``: encode the evaluation set and the scoring sample of one model once.
 
-Both index sets are drawn with fixed seeds from the dataset alone, so every model trained on a
-dataset is evaluated on the same images.
+The evaluation set feeds the interventions; the scoring sample (train + test codes) feeds the
+disentanglement metrics. Both index sets are drawn with fixed seeds from the dataset alone, so
+every model trained on a dataset is evaluated on the same images. Arrays are stored as
+``<set>_<name>`` (e.g. ``eval_latents``, ``scoring_metric_codes``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def run(
     images = BatchGatherer(open_images(prepared_dir), device)
     sets = {
         "eval": sample_indices(meta.n_images, n_eval, split_seed),
-        "metric": sample_indices(meta.n_images, n_metric, metric_seed),
+        "scoring": sample_indices(meta.n_images, n_metric, metric_seed),
     }
     arrays: dict[str, np.ndarray] = {}
     for name, indices in sets.items():
@@ -45,5 +47,8 @@ def run(
         arrays[f"{name}_indices"] = indices
         for key, value in encode(model, images, indices).items():
             arrays[f"{name}_{key}"] = value
+    codebook_size = getattr(model, "codebook_size", None)
+    if codebook_size is not None:  # discrete latents: the metrics report codebook usage
+        arrays["codebook_size"] = np.asarray(codebook_size)
     np.savez(out_path, **arrays)
     log(f"eval reconstruction loss {arrays['eval_reconstruction'].mean():.2f} nats/image")

@@ -53,9 +53,12 @@ def run(
     torch.set_num_threads(threads)
     model = load_model(model_path, choose_device())
     with np.load(latents_path) as cached:
-        mu = cached["eval_mu"]
-    log(f"latent perturbation: {mu.shape[0]} codes x {mu.shape[1]} latents x {len(values)} values")
-    norms = pixel_effect_norms(model, mu, values, decode_batch)
+        latents = cached["eval_latents"]
+    log(
+        f"latent perturbation: {latents.shape[0]} codes x {latents.shape[1]} latents x "
+        f"{len(values)} values"
+    )
+    norms = pixel_effect_norms(model, latents, values, decode_batch)
     np.savez(arrays_path, pixel_effect_norms=norms, values=np.asarray(values))
     tidy_latent_perturbation(norms, values, identity).to_parquet(table_path, index=False)
     log(f"mean pixel effect {norms.mean():.3f}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from vaecausal.data.store import read_factors, read_meta
 from vaecausal.metrics.causal import (
@@ -17,6 +18,7 @@ from vaecausal.metrics.causal import (
     rms_scale,
 )
 from vaecausal.metrics.dci import dci
+from vaecausal.models.vq_vae import codebook_usage
 from vaecausal.stages.logs import Log
 
 
@@ -45,15 +47,19 @@ def run(
         norms = effects["pixel_effect_norms"]
     training = json.loads(Path(train_summary_path).read_text())
 
-    kl = kl_per_latent(latents["eval_mu"], latents["eval_logvar"])
-    active = active_latents(kl, active_kl_threshold)
+    if "eval_logvar" in latents:
+        kl = kl_per_latent(latents["eval_latents"], latents["eval_logvar"])
+        active = active_latents(kl, active_kl_threshold)
+    else:  # discrete slots (VQ-VAE) have no KL to the prior: all are active
+        kl = np.full(latents["eval_latents"].shape[1], np.nan)
+        active = np.ones(len(kl), dtype=bool)
     ces = ces_per_latent(norms)
     model_level_ces = model_ces(ces, active)
     log(f"{int(active.sum())}/{len(active)} active latents; CES {model_level_ces:.3f}")
 
     n_train, n_test = dci_settings["n_train"], dci_settings["n_test"]
-    codes = latents["metric_mu"]
-    factors = all_factors[latents["metric_indices"]]
+    codes = latents["scoring_metric_codes"]
+    factors = all_factors[latents["scoring_indices"]]
     keep = varying_factors(factors)
     log(f"DCI on {n_train}/{n_test} codes, {int(keep.sum())} factors, {threads} job(s)")
     result = dci(
@@ -75,9 +81,11 @@ def run(
         "n_latents": len(active),
         "n_active": int(active.sum()),
         "active_latents": np.flatnonzero(active).tolist(),
-        "kl_per_latent": kl.tolist(),
-        "ces": model_level_ces,
-        "ces_rms": model_level_ces / rms_scale(meta.channels),
+        "kl_per_latent": [None if np.isnan(v) else float(v) for v in kl],
+        "ces": None if np.isnan(model_level_ces) else model_level_ces,
+        "ces_rms": None
+        if np.isnan(model_level_ces)
+        else model_level_ces / rms_scale(meta.channels),
         "ces_per_latent": ces.tolist(),
         "dci_disentanglement": result.disentanglement,
         "dci_completeness": result.completeness,
@@ -95,4 +103,8 @@ def run(
             "latent_values": int(norms.shape[2]),
         },
     }
-    Path(out_path).write_text(json.dumps(metrics, indent=2, allow_nan=True))
+    if "codebook_size" in latents:
+        codes_used = torch.as_tensor(latents["eval_codes"])
+        usage = codebook_usage(codes_used, int(latents["codebook_size"]))
+        metrics.update({k: float(v) for k, v in usage.items()})
+    Path(out_path).write_text(json.dumps(metrics, indent=2, allow_nan=False))

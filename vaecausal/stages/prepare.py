@@ -10,7 +10,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from vaecausal.data import dsprites_npz, procedural_dsprites
+from vaecausal.data import (
+    celeba,
+    dsprites_npz,
+    mpi3d_npz,
+    procedural_dsprites,
+    procedural_shapes3d,
+    shapes3d_h5,
+    smallnorb_mat,
+)
 from vaecausal.data.store import DatasetMeta, StorePaths
 from vaecausal.stages.logs import Log
 
@@ -18,7 +26,12 @@ Preparer = Callable[[Mapping[str, Any], list[Path], StorePaths], DatasetMeta]
 
 PREPARERS: dict[str, Preparer] = {
     "procedural_dsprites": procedural_dsprites.prepare,
+    "procedural_shapes3d": procedural_shapes3d.prepare,
     "dsprites_npz": dsprites_npz.prepare,
+    "shapes3d_h5": shapes3d_h5.prepare,
+    "mpi3d_npz": mpi3d_npz.prepare,
+    "smallnorb_mat": smallnorb_mat.prepare,
+    "celeba": celeba.prepare,
 }
 
 
@@ -26,11 +39,6 @@ def run(dataset: dict[str, Any], files: list[str], out_dir: Path, log: Log) -> N
     """Prepare ``dataset`` (its config entry plus ``name``) from its downloaded ``files``."""
     source = dataset["source"]
     log(f"preparing {dataset['name']} ({dataset['label']}) from source '{source}'")
-    if source not in PREPARERS:
-        raise NotImplementedError(
-            f"converting source '{source}' is not implemented yet; sources that can be prepared "
-            f"now: {', '.join(PREPARERS)}"
-        )
     meta = PREPARERS[source](dataset, [Path(f) for f in files], StorePaths(Path(out_dir)))
     factors = dict(zip(meta.factor_names, meta.factor_sizes, strict=True))
     log(f"wrote {meta.n_images} images, factors {factors}")

@@ -35,10 +35,17 @@ def run(
     images = BatchGatherer(open_images(prepared_dir), device)
     settings = TrainingSettings(**{**training, "adam_betas": tuple(training["adam_betas"])})
     objective = build_objective(
-        architecture["objective"], architecture.get("hyperparameters", {}), meta.n_images
+        architecture["objective"],
+        architecture.get("hyperparameters", {}),
+        meta.n_images,
+        model_settings["n_latents"],
     )
     model = build_model(
-        meta.channels, model_settings["n_latents"], model_settings["encoder_kernels"]
+        architecture["objective"],
+        architecture.get("hyperparameters", {}),
+        meta.channels,
+        model_settings["n_latents"],
+        model_settings["encoder_kernels"],
     )
     log(
         f"training {architecture['objective']} on {meta.label} ({meta.n_images} images), "
@@ -65,10 +72,7 @@ def run(
         log=log,
     )
     save_model(
-        Path(model_path),
-        model,
-        model_settings["encoder_kernels"],
-        {"architecture": architecture, "seed": seed, "dataset": meta.name},
+        Path(model_path), model, {"architecture": architecture, "seed": seed, "dataset": meta.name}
     )
     Path(model_path).with_name("checkpoint.pt").unlink(missing_ok=True)
     Path(summary_path).write_text(json.dumps(asdict(result), indent=2))

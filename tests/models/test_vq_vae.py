@@ -1,0 +1,66 @@
+"""The vector quantiser: nearest codes, straight-through gradients, codebook updates, usage."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from vaecausal.models.vq_vae import VQVAE, VectorQuantiser, VQVAEObjective, codebook_usage
+
+
+def _quantiser() -> VectorQuantiser:
+    quantiser = VectorQuantiser(codebook_size=3, embedding_dim=2)
+    with torch.no_grad():
+        quantiser.codebook.weight.copy_(torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+    return quantiser
+
+
+def test_slots_snap_to_their_nearest_code():
+    z_e = torch.tensor([[[0.9, 0.1], [0.1, 0.2], [-0.2, 0.8]]])
+    straight, codes, z_q = _quantiser()(z_e)
+    assert codes.tolist() == [[1, 0, 2]]
+    torch.testing.assert_close(straight, z_q)
+
+
+def test_gradient_passes_straight_through_to_the_encoder_output():
+    z_e = torch.tensor([[[0.9, 0.1]]], requires_grad=True)
+    straight, _, _ = _quantiser()(z_e)
+    (straight * torch.tensor([2.0, 3.0])).sum().backward()
+    torch.testing.assert_close(z_e.grad, torch.tensor([[[2.0, 3.0]]]))
+
+
+def test_codebook_loss_moves_the_chosen_code_towards_the_encoder_output():
+    torch.manual_seed(0)
+    model = VQVAE(1, 2, 2, 4)
+    objective = VQVAEObjective(commitment=0.25)
+    x = torch.rand(8, 1, 64, 64)
+    optimiser = torch.optim.SGD(model.quantiser.parameters(), lr=0.1)
+    before = model.quantiser.codebook.weight.detach().clone()
+    with torch.no_grad():
+        z_e = model.encode_slots(x)
+        used = model.quantiser.codes(z_e).unique()
+    terms = objective(model, x)
+    terms.total.backward()
+    optimiser.step()
+    after = model.quantiser.codebook.weight.detach()
+    moved = (after - before).norm(dim=1) > 0
+    assert moved[used].all() and not moved[[i for i in range(4) if i not in used]].any()
+    assert {"codebook", "commitment", "perplexity", "codebook_usage"} <= set(terms.logs)
+
+
+def test_codebook_usage_and_perplexity():
+    usage = codebook_usage(torch.tensor([[0, 1], [2, 3]]), codebook_size=8)
+    assert usage["codebook_usage"].item() == 0.5
+    assert abs(usage["perplexity"].item() - 4.0) < 1e-5  # four codes used equally
+    collapsed = codebook_usage(torch.zeros(5, 3, dtype=torch.long), codebook_size=8)
+    assert collapsed["perplexity"].item() == 1.0 and collapsed["codebook_usage"].item() == 1 / 8
+    assert math.isfinite(collapsed["perplexity"].item())
+
+
+def test_vq_vae_summary_and_decoding_shapes():
+    model = VQVAE(3, 5, 4, 16)
+    summary = model.summarise(torch.rand(2, 3, 64, 64))
+    assert summary["latents"].shape == (2, 5, 4) and summary["codes"].shape == (2, 5)
+    assert summary["metric_codes"].shape == (2, 20)
+    assert model.decode_latents(summary["latents"]).shape == (2, 3, 64, 64)

@@ -1,0 +1,126 @@
+"""VQ-VAE (van den Oord et al. 2017) on the shared network.
+
+The two Gaussian heads are replaced by one linear layer to d slots of e dims (z_e); each slot is
+snapped to its nearest of M codebook vectors (z_q); the decoder reads the flattened z_q. Gradients
+pass the quantiser straight through; the loss adds the codebook term ||sg[z_e] - z_q||^2 and the
+commitment term beta ||z_e - sg[z_q]||^2 (sums over a sample's slot dims, mean over the batch).
+Codebook usage and perplexity are logged so dead codes show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from vaecausal.models.losses import bernoulli_reconstruction
+from vaecausal.models.network import Decoder, Encoder, LatentModel
+from vaecausal.models.objective import LossTerms, Objective
+
+
+class VectorQuantiser(nn.Module):
+    """Nearest-codebook-vector quantisation of (B, d, e) slots with a straight-through gradient."""
+
+    def __init__(self, codebook_size: int, embedding_dim: int) -> None:
+        super().__init__()
+        self.codebook = nn.Embedding(codebook_size, embedding_dim)
+        nn.init.uniform_(self.codebook.weight, -1.0 / codebook_size, 1.0 / codebook_size)
+
+    def codes(self, z_e: torch.Tensor) -> torch.Tensor:
+        """Index of the nearest codebook vector of every slot, (B, d)."""
+        flat = z_e.reshape(-1, z_e.shape[-1])
+        weight = self.codebook.weight
+        distances = (
+            flat.pow(2).sum(1, keepdim=True) - 2 * flat @ weight.T + weight.pow(2).sum(1)[None, :]
+        )
+        return distances.argmin(1).reshape(z_e.shape[:-1])
+
+    def forward(self, z_e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(z_q with straight-through gradient, codes, z_q carrying the codebook's gradient)."""
+        codes = self.codes(z_e)
+        z_q = self.codebook(codes)
+        return z_e + (z_q - z_e).detach(), codes, z_q
+
+
+class VQVAE(LatentModel):
+    def __init__(
+        self,
+        channels: int,
+        n_latents: int,
+        embedding_dim: int,
+        codebook_size: int,
+        kernels: Sequence[int] = (4, 4, 2, 2),
+    ) -> None:
+        super().__init__()
+        self.channels, self.n_latents = channels, n_latents
+        self.embedding_dim, self.codebook_size = embedding_dim, codebook_size
+        self.kernels = list(kernels)
+        self.encoder = Encoder(channels, kernels)
+        self.pre_quantisation = nn.Linear(256, n_latents * embedding_dim)
+        self.quantiser = VectorQuantiser(codebook_size, embedding_dim)
+        self.decoder = Decoder(n_latents * embedding_dim, channels)
+
+    def encode_slots(self, x: torch.Tensor) -> torch.Tensor:
+        """z_e, shape (B, d, e)."""
+        return self.pre_quantisation(self.encoder(x)).reshape(
+            -1, self.n_latents, self.embedding_dim
+        )
+
+    def decode(self, z_q: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z_q.flatten(1))
+
+    def constructor_arguments(self) -> dict[str, Any]:
+        return {
+            "channels": self.channels,
+            "n_latents": self.n_latents,
+            "embedding_dim": self.embedding_dim,
+            "codebook_size": self.codebook_size,
+            "kernels": self.kernels,
+        }
+
+    def summarise(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        z_e = self.encode_slots(x)
+        _, codes, z_q = self.quantiser(z_e)
+        return {"latents": z_e, "codes": codes, "metric_codes": z_q.flatten(1)}
+
+    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        """Quantise (perturbed) z_e, then decode: small moves snap back to the same code."""
+        return self.decode(self.quantiser(latents)[0])
+
+    def perturbation_frame(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Units of z_e's per-dim standard deviation around its mean over ``latents``."""
+        return latents.mean(0), latents.std(0)
+
+
+def codebook_usage(codes: torch.Tensor, codebook_size: int) -> dict[str, torch.Tensor]:
+    """Share of the codebook in use and the perplexity exp(H) of the code distribution."""
+    counts = torch.bincount(codes.flatten(), minlength=codebook_size).float()
+    p = counts / counts.sum()
+    entropy = -(p[p > 0] * p[p > 0].log()).sum()
+    return {"codebook_usage": (counts > 0).float().mean(), "perplexity": entropy.exp()}
+
+
+class VQVAEObjective(Objective):
+    def __init__(self, commitment: float) -> None:
+        self.commitment = commitment
+
+    def __call__(
+        self, model: torch.nn.Module, x: torch.Tensor, generator: torch.Generator | None = None
+    ) -> LossTerms:
+        assert isinstance(model, VQVAE)
+        z_e = model.encode_slots(x)
+        z_q_straight, codes, z_q = model.quantiser(z_e)
+        reconstruction = bernoulli_reconstruction(model.decode(z_q_straight), x)
+        codebook = (z_q - z_e.detach()).pow(2).sum((1, 2)).mean()
+        commitment = (z_e - z_q.detach()).pow(2).sum((1, 2)).mean()
+        total = reconstruction + codebook + self.commitment * commitment
+        logs = {
+            "loss": total,
+            "reconstruction": reconstruction,
+            "codebook": codebook,
+            "commitment": commitment,
+            **codebook_usage(codes, model.codebook_size),
+        }
+        return LossTerms(total, {k: v.detach() for k, v in logs.items()}, z_e.detach())
