@@ -1,5 +1,6 @@
 """The study as one DAG: download -> prepare -> train -> cache_activations -> intervene -> metrics
--> tables -> paper_figures, over every dataset x architecture x seed of the selected study.
+-> tables -> paper_figures (and run_figures per run), over every dataset x architecture x seed of
+the selected study.
 
     snakemake --cores 2                          # the default study (offline, minutes on a CPU)
     snakemake --cores 8 --config study=paper     # the full 90-run study
@@ -27,6 +28,7 @@ include: "rules/cache_activations.smk"
 include: "rules/intervene.smk"
 include: "rules/metrics.smk"
 include: "rules/tables.smk"
+include: "rules/run_figures.smk"
 include: "rules/paper_figures.smk"
 
 
@@ -35,3 +37,4 @@ rule all:
     input:
         TABLES,
         FIGURES,
+        RUN_FIGURES,

@@ -55,6 +55,14 @@ def prepared(kind):
     return {"images": f"{DATA}/images.npy", "factors": f"{DATA}/factors.npy", "meta": f"{DATA}/meta.json"}[kind]
 
 
+def plotting_code(stage):
+    """The plotting package and the stage module: figure rules rerun when either changes."""
+    package = Path(workflow.basedir, "vaecausal")
+    return sorted(str(p) for p in (package / "plots").glob("*.py")) + [
+        str(package / "stages" / f"{stage}.py")
+    ]
+
+
 def identity(wildcards):
     return {"dataset": wildcards.dataset, "architecture": wildcards.arch, "seed": int(wildcards.seed)}
 
@@ -70,4 +78,7 @@ FIGURES = [
     f"{STUDY_DIR}/figures/{name}.{ext}"
     for name in ("ces_vs_dci", "metric_heatmap")
     for ext in ("png", "pdf")
+]
+RUN_FIGURES = [
+    f"{run}/figures/{name}.png" for run in ALL_RUNS for name in ("training_curves", "reconstructions")
 ]

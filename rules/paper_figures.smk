@@ -4,11 +4,7 @@
 rule paper_figures:
     input:
         runs=f"{STUDY_DIR}/tables/runs.csv",
-        code=sorted(
-            str(p)
-            for p in Path(workflow.basedir, "vaecausal", "plots").glob("*.py")
-        )
-        + [os.path.join(workflow.basedir, "vaecausal", "stages", "paper_figures.py")],
+        code=plotting_code("paper_figures"),
     output:
         FIGURES,
     log:

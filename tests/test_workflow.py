@@ -107,7 +107,7 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
     workflow, work, config = tiny_study
     summary = snakemake(workflow, work, "--summary", "--configfile", str(config))
     outputs = [line.split("\t")[0] for line in summary.stdout.splitlines()[1:] if "\t" in line]
-    assert len(outputs) >= 4 + 4 + len(ARCHITECTURES) * 7  # tables, figures, runs' files
+    assert len(outputs) >= 4 + 4 + len(ARCHITECTURES) * 9  # tables, figures, runs' files
     for output in outputs:
         assert (work / output).stat().st_size > 0, output
 
@@ -117,6 +117,7 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
         metrics = json.loads((run / "metrics.json").read_text())
         assert metrics["seed"] == 3 and metrics["architecture"] == architecture
         assert math.isfinite(metrics["reconstruction_loss"]) and metrics["training_seconds"] > 0
+        assert metrics["mean_image_loss"] > 0
         assert 0 <= metrics["dci_disentanglement"] <= 1 and 0 < metrics["dci_informativeness"] <= 1
         assert len(metrics["ces_per_latent"]) == 4 and max(metrics["ces_per_latent"]) > 0
         assert metrics["samples"] == {
@@ -160,7 +161,7 @@ def test_plotting_change_reruns_only_figures(tiny_study):
         jobs = planned_jobs(snakemake(workflow, work, "-n", "--configfile", str(config)))
     finally:
         style.write_text(original)
-    assert jobs == {"paper_figures": 1, "all": 1}
+    assert jobs == {"paper_figures": 1, "run_figures": len(ARCHITECTURES), "all": 1}
 
 
 def test_training_change_reruns_training_and_downstream_only(tiny_study, tmp_path):
@@ -177,6 +178,7 @@ def test_training_change_reruns_training_and_downstream_only(tiny_study, tmp_pat
         "intervene": n,
         "metrics": n,
         "tables": 1,
+        "run_figures": n,
         "paper_figures": 1,
         "all": 1,
     }

@@ -13,6 +13,7 @@ def _quantiser() -> VectorQuantiser:
     quantiser = VectorQuantiser(codebook_size=3, embedding_dim=2)
     with torch.no_grad():
         quantiser.codebook.weight.copy_(torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+        quantiser.initialised.fill_(True)  # a codebook set by hand: no data-dependent init
     return quantiser
 
 
@@ -36,6 +37,7 @@ def test_codebook_loss_moves_the_chosen_code_towards_the_encoder_output():
     objective = VQVAEObjective(commitment=0.25)
     x = torch.rand(8, 1, 64, 64)
     optimiser = torch.optim.SGD(model.quantiser.parameters(), lr=0.1)
+    objective(model, x)  # the first training batch initialises the codebook
     before = model.quantiser.codebook.weight.detach().clone()
     with torch.no_grad():
         z_e = model.encode_slots(x)
@@ -64,3 +66,25 @@ def test_vq_vae_summary_and_decoding_shapes():
     assert summary["latents"].shape == (2, 5, 4) and summary["codes"].shape == (2, 5)
     assert summary["metric_codes"].shape == (2, 20)
     assert model.decode_latents(summary["latents"]).shape == (2, 3, 64, 64)
+
+
+def test_codebook_starts_on_encoder_outputs_and_dead_codes_restart():
+    torch.manual_seed(0)
+    quantiser = VectorQuantiser(codebook_size=6, embedding_dim=2, restart_every=2)
+    z_e = torch.randn(16, 3, 2) + 5.0  # far from the random init around 0
+    quantiser(z_e)
+    assert quantiser.initialised and (quantiser.codebook.weight - 5.0).abs().max() < 4
+    with torch.no_grad():
+        quantiser.codebook.weight[0] = 100.0  # a code no slot will ever choose
+    only_near = z_e[:1, :1]
+    quantiser(only_near)
+    quantiser(only_near)  # second batch since init: codes unused in both are restarted
+    assert (quantiser.codebook.weight[0] - 100.0).abs().max() > 50
+    assert int(quantiser.usage.sum()) == 0  # usage counting starts afresh
+
+
+def test_quantiser_leaves_the_codebook_alone_in_evaluation_mode():
+    quantiser = VectorQuantiser(codebook_size=4, embedding_dim=2).eval()
+    before = quantiser.codebook.weight.detach().clone()
+    quantiser(torch.randn(8, 2, 2) + 5.0)
+    assert torch.equal(before, quantiser.codebook.weight) and not quantiser.initialised

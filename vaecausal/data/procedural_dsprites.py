@@ -9,16 +9,19 @@ its centre moves over pixels 14..50, so no sprite touches the border.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vaecausal.data.store import DatasetMeta, StorePaths, open_image_writer, write_factors_and_meta
+from vaecausal.data.procedural import prepare_generated, subsampled_grid
+from vaecausal.data.store import DatasetMeta, StorePaths, grid_factors
 
 FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
 FACTOR_SIZES = (3, 6, 40, 32, 32)
+CHANNELS = 1
 SHAPES = ("square", "ellipse", "heart")
 _HALF_EXTENT = 9.0  # pixels, for scale 1
 _CENTRE_RANGE = (14.0, 50.0)
@@ -37,13 +40,7 @@ def factor_values() -> dict[str, np.ndarray]:
 
 def reduced_grid(subsample: Mapping[str, int]) -> dict[str, np.ndarray]:
     """Indices into the real grid kept for each factor: every k-th value (k = subsample[name])."""
-    unknown = set(subsample) - set(FACTOR_NAMES)
-    if unknown:
-        raise ValueError(f"unknown dSprites factors in subsample: {sorted(unknown)}")
-    return {
-        name: np.arange(0, size, int(subsample.get(name, 1)))
-        for name, size in zip(FACTOR_NAMES, FACTOR_SIZES, strict=True)
-    }
+    return subsampled_grid(FACTOR_NAMES, FACTOR_SIZES, subsample)
 
 
 def _inside(shape: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -84,7 +81,7 @@ def generate(images_out: np.ndarray, subsample: Mapping[str, int]) -> np.ndarray
     if images_out.shape != (n, 64, 64, 1):
         raise ValueError(f"output has shape {images_out.shape}, the grid needs {(n, 64, 64, 1)}")
     values = factor_values()
-    factors = np.stack(np.unravel_index(np.arange(n), sizes), axis=1).astype(np.int64)
+    factors = grid_factors(sizes)
     block = sizes[3] * sizes[4]
     pos_x = values["posX"][grid["posX"]].repeat(sizes[4])
     pos_y = np.tile(values["posY"][grid["posY"]], sizes[3])
@@ -102,24 +99,4 @@ def generate(images_out: np.ndarray, subsample: Mapping[str, int]) -> np.ndarray
 
 def prepare(dataset: Mapping[str, Any], files: list[Path], out: StorePaths) -> DatasetMeta:
     """Generate the dataset's (reduced) grid into the common store; ``files`` is empty."""
-    subsample = dict(dataset.get("subsample", {}))
-    grid = reduced_grid(subsample)
-    sizes = [len(grid[name]) for name in FACTOR_NAMES]
-    n_images = int(np.prod(sizes))
-    images = open_image_writer(out.images, n_images, 1)
-    factors = generate(images, subsample)
-    images.flush()
-    values = factor_values()
-    meta = DatasetMeta(
-        name=dataset["name"],
-        label=dataset["label"],
-        procedural=True,
-        channels=1,
-        n_images=n_images,
-        factor_names=list(FACTOR_NAMES),
-        factor_sizes=sizes,
-        factor_values={k: values[k][grid[k]].tolist() for k in FACTOR_NAMES},
-        preprocessing={"generator": "procedural_dsprites", "subsample": subsample},
-    )
-    write_factors_and_meta(out, factors, meta)
-    return meta
+    return prepare_generated(sys.modules[__name__], dataset, out)

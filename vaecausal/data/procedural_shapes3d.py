@@ -18,16 +18,19 @@ few array operations; this keeps the full 480,000-image grid to minutes.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vaecausal.data.store import DatasetMeta, StorePaths, open_image_writer, write_factors_and_meta
+from vaecausal.data.procedural import prepare_generated, subsampled_grid
+from vaecausal.data.store import DatasetMeta, StorePaths, grid_factors
 
 FACTOR_NAMES = ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")
 FACTOR_SIZES = (10, 10, 10, 8, 4, 15)
+CHANNELS = 3
 SHAPES = ("cube", "cylinder", "sphere", "capsule")
 _SIZE = 64
 _SUPERSAMPLE = 3  # rays per pixel side: anti-aliased edges, as in the real renderings
@@ -60,13 +63,7 @@ def factor_values() -> dict[str, np.ndarray]:
 
 def reduced_grid(subsample: Mapping[str, int]) -> dict[str, np.ndarray]:
     """Indices into the real grid kept for each factor: every k-th value (k = subsample[name])."""
-    unknown = set(subsample) - set(FACTOR_NAMES)
-    if unknown:
-        raise ValueError(f"unknown 3DShapes factors in subsample: {sorted(unknown)}")
-    return {
-        name: np.arange(0, size, int(subsample.get(name, 1)))
-        for name, size in zip(FACTOR_NAMES, FACTOR_SIZES, strict=True)
-    }
+    return subsampled_grid(FACTOR_NAMES, FACTOR_SIZES, subsample)
 
 
 # --- Ray casting. Rays are (R, 3) arrays; a hit function returns the distance t (inf on a miss).
@@ -327,34 +324,9 @@ def generate(images_out: np.ndarray, subsample: Mapping[str, int]) -> np.ndarray
         chunk = _paint(views, palettes[start : start + per_chunk])
         first = start * len(views)
         images_out[first : first + chunk.shape[0] * len(views)] = chunk.reshape(-1, 64, 64, 3)
-    return np.stack(np.unravel_index(np.arange(n), sizes), axis=1).astype(np.int64)
-
-
-def _procedural_label(label: str) -> str:
-    """The configured label, marked procedural if it does not say so: never mistaken for real."""
-    return label if "procedural" in label.lower() else f"{label} (procedural)"
+    return grid_factors(sizes)
 
 
 def prepare(dataset: Mapping[str, Any], files: list[Path], out: StorePaths) -> DatasetMeta:
     """Generate the dataset's (reduced) grid into the common store; ``files`` is empty."""
-    subsample = dict(dataset.get("subsample", {}))
-    grid = reduced_grid(subsample)
-    sizes = [len(grid[name]) for name in FACTOR_NAMES]
-    n_images = int(np.prod(sizes))
-    images = open_image_writer(out.images, n_images, 3)
-    factors = generate(images, subsample)
-    images.flush()
-    values = factor_values()
-    meta = DatasetMeta(
-        name=dataset["name"],
-        label=_procedural_label(dataset["label"]),
-        procedural=True,
-        channels=3,
-        n_images=n_images,
-        factor_names=list(FACTOR_NAMES),
-        factor_sizes=sizes,
-        factor_values={k: values[k][grid[k]].tolist() for k in FACTOR_NAMES},
-        preprocessing={"generator": "procedural_shapes3d", "subsample": subsample},
-    )
-    write_factors_and_meta(out, factors, meta)
-    return meta
+    return prepare_generated(sys.modules[__name__], dataset, out)

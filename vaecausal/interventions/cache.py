@@ -26,3 +26,22 @@ def encode(
         for key, value in summary.items():
             parts.setdefault(key, []).append(value.cpu())
     return {key: torch.cat(values).numpy() for key, values in parts.items()}
+
+
+@torch.no_grad()
+def mean_image_reconstruction(
+    images: BatchGatherer, indices: np.ndarray, reference: np.ndarray, batch_size: int = 1024
+) -> np.ndarray:
+    """Per-image Bernoulli loss (nats) of predicting every indexed image by the mean image of the
+    ``reference`` images: the baseline a reconstruction must beat to have learnt anything."""
+    total = None
+    for start in range(0, len(reference), batch_size):
+        part = images.gather(reference[start : start + batch_size]).sum(0)
+        total = part if total is None else total + part
+    mean = (total / len(reference)).clamp(1e-6, 1 - 1e-6)
+    losses = []
+    for start in range(0, len(indices), batch_size):
+        x = images.gather(indices[start : start + batch_size])
+        bce = F.binary_cross_entropy(mean.expand_as(x), x, reduction="none")
+        losses.append(bce.flatten(1).sum(1).cpu())
+    return torch.cat(losses).numpy()

@@ -21,12 +21,43 @@ from vaecausal.models.objective import LossTerms, Objective
 
 
 class VectorQuantiser(nn.Module):
-    """Nearest-codebook-vector quantisation of (B, d, e) slots with a straight-through gradient."""
+    """Nearest-codebook-vector quantisation of (B, d, e) slots with a straight-through gradient.
 
-    def __init__(self, codebook_size: int, embedding_dim: int) -> None:
+    The codebook is initialised from the first training batch's encoder outputs (a random init
+    far from z_e leaves all slots on a handful of codes), and codes unused for ``restart_every``
+    training batches are moved onto random encoder outputs of the current batch (dead-code
+    restarts). ``initialised`` and ``usage`` are buffers, so both survive checkpoints.
+    """
+
+    def __init__(self, codebook_size: int, embedding_dim: int, restart_every: int = 100) -> None:
         super().__init__()
         self.codebook = nn.Embedding(codebook_size, embedding_dim)
         nn.init.uniform_(self.codebook.weight, -1.0 / codebook_size, 1.0 / codebook_size)
+        self.restart_every = restart_every
+        self.register_buffer("initialised", torch.zeros((), dtype=torch.bool))
+        self.register_buffer("usage", torch.zeros(codebook_size))
+        self.register_buffer("batches", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def _random_outputs(self, z_e: torch.Tensor, n: int) -> torch.Tensor:
+        flat = z_e.reshape(-1, z_e.shape[-1])
+        pick = torch.randint(len(flat), (n,), device=z_e.device)
+        return flat[pick] + 1e-3 * torch.randn(n, flat.shape[1], device=z_e.device)
+
+    @torch.no_grad()
+    def _maintain(self, z_e: torch.Tensor, codes: torch.Tensor) -> None:
+        """Initialise on the first training batch; restart codes unused for a while."""
+        if not self.initialised:
+            self.codebook.weight.copy_(self._random_outputs(z_e, len(self.usage)))
+            self.initialised.fill_(True)
+            return
+        self.usage += torch.bincount(codes.flatten(), minlength=len(self.usage))
+        self.batches += 1
+        if self.batches % self.restart_every == 0:
+            dead = self.usage == 0
+            if dead.any():
+                self.codebook.weight[dead] = self._random_outputs(z_e, int(dead.sum()))
+            self.usage.zero_()
 
     def codes(self, z_e: torch.Tensor) -> torch.Tensor:
         """Index of the nearest codebook vector of every slot, (B, d)."""
@@ -39,6 +70,8 @@ class VectorQuantiser(nn.Module):
 
     def forward(self, z_e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(z_q with straight-through gradient, codes, z_q carrying the codebook's gradient)."""
+        if self.training:
+            self._maintain(z_e.detach(), self.codes(z_e.detach()))
         codes = self.codes(z_e)
         z_q = self.codebook(codes)
         return z_e + (z_q - z_e).detach(), codes, z_q

@@ -15,7 +15,7 @@ import torch
 
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta, sample_indices
-from vaecausal.interventions.cache import encode
+from vaecausal.interventions.cache import encode, mean_image_reconstruction
 from vaecausal.models.saved import load_model
 from vaecausal.stages.logs import Log
 from vaecausal.training import choose_device
@@ -47,8 +47,14 @@ def run(
         arrays[f"{name}_indices"] = indices
         for key, value in encode(model, images, indices).items():
             arrays[f"{name}_{key}"] = value
+    arrays["eval_mean_image_reconstruction"] = mean_image_reconstruction(
+        images, sets["eval"], sets["scoring"]
+    )
     codebook_size = getattr(model, "codebook_size", None)
     if codebook_size is not None:  # discrete latents: the metrics report codebook usage
         arrays["codebook_size"] = np.asarray(codebook_size)
     np.savez(out_path, **arrays)
-    log(f"eval reconstruction loss {arrays['eval_reconstruction'].mean():.2f} nats/image")
+    log(
+        f"eval reconstruction loss {arrays['eval_reconstruction'].mean():.2f} nats/image "
+        f"(mean image: {arrays['eval_mean_image_reconstruction'].mean():.2f})"
+    )

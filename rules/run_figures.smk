@@ -1,0 +1,28 @@
+# The figures of one run. The plotting code is an input: changing it reruns figure rules alone.
+
+
+rule run_figures:
+    input:
+        losses=f"{RUN}/losses.csv",
+        model=f"{RUN}/model.pt",
+        latents=f"{RUN}/latents.npz",
+        images=prepared("images"),
+        meta=prepared("meta"),
+        code=plotting_code("run_figures"),
+    output:
+        curves=f"{RUN}/figures/training_curves.png",
+        reconstructions=f"{RUN}/figures/reconstructions.png",
+    params:
+        title=lambda wildcards: f"{wildcards.arch}, seed {wildcards.seed}",
+    log:
+        log_path("run_figures", RUN_ID),
+    benchmark:
+        benchmark_path("run_figures", RUN_ID)
+    threads: resource("run_figures", "threads", 1)
+    resources:
+        mem_mb=resource("run_figures", "mem_mb"),
+        runtime=resource("run_figures", "runtime"),
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow_scripts/run_figures.py"
