@@ -13,6 +13,7 @@ from vaecausal.models.beta_vae import BetaVAEObjective
 from vaecausal.models.factor_vae import FactorVAEObjective
 from vaecausal.models.network import GaussianVAE
 from vaecausal.models.objective import Objective
+from vaecausal.models.vq_vae import VQVAE, VQVAEObjective
 from vaecausal.training import NonFiniteLossError, TrainingSettings, choose_device, train
 
 N_LATENTS = 4
@@ -31,7 +32,12 @@ def _settings(steps: int, checkpoint_every: int = 1000) -> TrainingSettings:
 
 def _train(tiny_dsprites, run_dir, settings, seed=0, objective=None):
     torch.manual_seed(seed)
-    model = GaussianVAE(1, N_LATENTS)
+    vq = isinstance(objective, VQVAEObjective) or (
+        isinstance(objective, _Dying) and isinstance(objective.inner, VQVAEObjective)
+    )
+    model = VQVAE(1, N_LATENTS, 2, 8) if vq else GaussianVAE(1, N_LATENTS)
+    if vq:
+        model.quantiser.restart_every = 7  # restarts happen within the short test run
     images = BatchGatherer(open_images(tiny_dsprites), torch.device("cpu"))
     result = train(
         model,
@@ -68,6 +74,8 @@ OBJECTIVES = {
     "vae": lambda: BetaVAEObjective(1.0),
     # FactorVAE carries a discriminator and its optimiser: both must be checkpointed.
     "factor_vae": lambda: FactorVAEObjective(10.0, N_LATENTS, 1e-4, (0.5, 0.9)),
+    # VQ-VAE's quantiser keeps buffers and draws codebook restarts from the global generator.
+    "vq_vae": lambda: VQVAEObjective(0.25),
 }
 
 

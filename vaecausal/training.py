@@ -1,10 +1,10 @@
 """The training loop: automatic device choice, seeded and resumable, with progress and loss logs.
 
 A run is fully determined by its seed: parameter initialisation uses ``torch.manual_seed(seed)``
-and batch indices and reparameterisation noise come from one ``torch.Generator`` whose state is
-checkpointed, so a run killed part-way and resumed takes exactly the batches an uninterrupted run
-takes. Checkpoints are written atomically (temporary file, then rename) and carry a fingerprint of
-the settings, so a changed configuration never resumes from a stale checkpoint.
+and batch indices and reparameterisation noise come from one ``torch.Generator``; the states of
+both generators are checkpointed, so a run killed part-way and resumed takes exactly the batches
+an uninterrupted run takes. Checkpoints are written atomically (temporary file, then rename) and
+carry a fingerprint of the settings, so a changed configuration never resumes from a stale one.
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ def train(
             optimiser.load_state_dict(state["optimiser"])
             objective.load_state_dict(state["objective"])
             generator.set_state(state["generator"])
+            torch.set_rng_state(state["torch_rng"])
             rows, start = state["rows"], state["step"]
             log(f"resuming from checkpoint at step {start}")
         else:
@@ -145,6 +146,8 @@ def train(
                     "optimiser": optimiser.state_dict(),
                     "objective": objective.state_dict(),
                     "generator": generator.get_state(),
+                    # The global generator too: parts such as VQ-VAE's codebook restarts use it.
+                    "torch_rng": torch.get_rng_state(),
                     "rows": rows,
                 },
                 checkpoint_path,
