@@ -26,8 +26,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from vaecausal.data import procedural_dsprites
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.models.beta_vae import BetaVAEObjective
+from vaecausal.models.device import choose_device
 from vaecausal.models.network import GaussianVAE
-from vaecausal.training import TrainingSettings, choose_device, train
+from vaecausal.training import TrainingSettings, train
 
 BATCH = 64
 SUBSAMPLE = {"scale": 2, "orientation": 5, "posX": 4, "posY": 4}  # the default study's grid

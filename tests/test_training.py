@@ -10,11 +10,12 @@ import torch
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images
 from vaecausal.models.beta_vae import BetaVAEObjective
+from vaecausal.models.device import choose_device
 from vaecausal.models.factor_vae import FactorVAEObjective
 from vaecausal.models.network import GaussianVAE
 from vaecausal.models.objective import Objective
 from vaecausal.models.vq_vae import VQVAE, VQVAEObjective
-from vaecausal.training import NonFiniteLossError, TrainingSettings, choose_device, train
+from vaecausal.training import NonFiniteLossError, TrainingSettings, train
 
 N_LATENTS = 4
 

@@ -16,9 +16,9 @@ import torch
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta, sample_indices
 from vaecausal.interventions.cache import encode, mean_image_reconstruction
+from vaecausal.models.device import choose_device
 from vaecausal.models.saved import load_model
 from vaecausal.stages.logs import Log
-from vaecausal.training import choose_device
 
 
 def run(

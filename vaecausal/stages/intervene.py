@@ -13,9 +13,9 @@ import pandas as pd
 import torch
 
 from vaecausal.interventions.latent_perturbation import pixel_effect_norms
+from vaecausal.models.device import choose_device
 from vaecausal.models.saved import load_model
 from vaecausal.stages.logs import Log
-from vaecausal.training import choose_device
 
 
 def tidy_latent_perturbation(

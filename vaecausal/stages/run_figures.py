@@ -10,11 +10,11 @@ import torch
 
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
+from vaecausal.models.device import choose_device
 from vaecausal.models.saved import load_model
 from vaecausal.plots import reconstructions, training_curves
 from vaecausal.plots.style import apply_style, save_figure
 from vaecausal.stages.logs import Log
-from vaecausal.training import choose_device
 
 N_RECONSTRUCTIONS = 10
 

@@ -11,10 +11,11 @@ import torch
 
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
+from vaecausal.models.device import choose_device
 from vaecausal.models.registry import build_model, build_objective
 from vaecausal.models.saved import save_model
 from vaecausal.stages.logs import Log
-from vaecausal.training import TrainingSettings, choose_device, fingerprint, train
+from vaecausal.training import TrainingSettings, fingerprint, train
 
 
 def run(
