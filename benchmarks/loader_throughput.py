@@ -38,7 +38,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from vaecausal.data.loader import BatchGatherer
-from vaecausal.data.store import open_image_writer
+from vaecausal.data.store import staged_images
 
 _TARGET_RATIO = 10.0
 _WARMUP_BATCHES = 20
@@ -62,12 +62,10 @@ class ItemDataset(Dataset[torch.Tensor]):
 def write_synthetic(path: Path, n_images: int, channels: int, seed: int = 0) -> np.ndarray:
     """Random uint8 images (N, 64, 64, C) saved as ``.npy``, reopened as a read-only memory map."""
     rng = np.random.default_rng(seed)
-    images = open_image_writer(path, n_images, channels)
-    for start in range(0, n_images, _WRITE_CHUNK):
-        stop = min(start + _WRITE_CHUNK, n_images)
-        images[start:stop] = rng.integers(0, 256, size=(stop - start, *images.shape[1:]))
-    images.flush()
-    del images
+    with staged_images(path, n_images, channels) as images:
+        for start in range(0, n_images, _WRITE_CHUNK):
+            stop = min(start + _WRITE_CHUNK, n_images)
+            images[start:stop] = rng.integers(0, 256, size=(stop - start, *images.shape[1:]))
     return np.load(path, mmap_mode="r")
 
 

@@ -8,11 +8,11 @@ import pytest
 from vaecausal.data.store import (
     DatasetMeta,
     StorePaths,
-    open_image_writer,
     open_images,
     read_factors,
     read_meta,
     sample_indices,
+    staged_images,
     write_factors_and_meta,
 )
 
@@ -23,16 +23,17 @@ def _meta(n: int) -> DatasetMeta:
 
 def test_round_trip(tmp_path):
     paths = StorePaths(tmp_path)
-    images = open_image_writer(paths.images, 6, 1)
-    images[:] = np.arange(6, dtype=np.uint8)[:, None, None, None]
-    images.flush()
+    with staged_images(paths.images, 6, 1) as images:
+        images[:] = np.arange(6, dtype=np.uint8)[:, None, None, None]
+        images[5] = np.full((64, 64, 1), 9, np.uint8)
+    assert not paths.images.with_name("images.npy.part").exists()
     factors = np.stack(np.unravel_index(np.arange(6), (2, 3)), 1)
     write_factors_and_meta(paths, factors, _meta(6))
     assert read_meta(tmp_path) == _meta(6)
     np.testing.assert_array_equal(read_factors(tmp_path), factors)
     loaded = open_images(tmp_path)
     assert isinstance(loaded, np.memmap) and loaded.shape == (6, 64, 64, 1)
-    assert loaded[4, 10, 10, 0] == 4
+    assert loaded[4, 10, 10, 0] == 4 and loaded[5, 0, 0, 0] == 9
 
 
 def test_mismatched_factors_are_refused(tmp_path):
@@ -50,3 +51,19 @@ def test_sample_indices_are_fixed_sorted_and_in_range():
     assert len(np.unique(first)) == 100 and (np.diff(first) >= 0).all()
     more_than_there_are = sample_indices(10, 50, seed=0)
     assert len(more_than_there_are) == 50 and more_than_there_are.max() < 10
+
+
+def test_a_failed_conversion_leaves_no_images(tmp_path):
+    paths = StorePaths(tmp_path)
+    with pytest.raises(RuntimeError, match="source broke"):
+        with staged_images(paths.images, 4, 3) as images:
+            images[0:2] = np.zeros((2, 64, 64, 3), np.uint8)
+            raise RuntimeError("source broke")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writer_refuses_rows_outside_the_array(tmp_path):
+    with staged_images(StorePaths(tmp_path).images, 2, 1) as images:
+        with pytest.raises(IndexError):
+            images[1:5] = np.zeros((4, 64, 64, 1), np.uint8)
+        images[0:2] = 0

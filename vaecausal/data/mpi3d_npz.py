@@ -4,7 +4,7 @@ Each file is an uncompressed ``np.savez`` archive with one member, ``images.npy`
 64, 3) uint8, about 12.7 GB, in C order of the factor grid (6, 6, 2, 3, 3, 40, 40). ``np.load``
 cannot memory-map an npz member, so the member is located inside the zip by hand: the central
 directory gives its local header offset, the local header gives where its data starts, the ``.npy``
-header there gives shape and dtype, and the array is memory-mapped at that offset and copied to the
+header there gives shape and dtype, and the array is read from that offset and copied to the
 store in chunks. An old toy release with 4 x 4 colours x shapes (460,800 images) still circulates;
 its size does not match the grid and it is refused before anything is written.
 """
@@ -22,6 +22,7 @@ import numpy as np
 from vaecausal.data.store import (
     IMAGE_SIZE,
     DatasetMeta,
+    RawArrayReader,
     StorePaths,
     array_chunks,
     configured_sizes,
@@ -59,7 +60,7 @@ def member_data_offset(path: Path, member: str) -> tuple[int, int]:
     if info.compress_type != zipfile.ZIP_STORED:
         raise ValueError(
             f"{path.name}: member '{member}' is compressed (zip method {info.compress_type}), so "
-            "it cannot be memory-mapped; the MPI3D files are uncompressed np.savez archives: "
+            "it cannot be read in place; the MPI3D files are uncompressed np.savez archives: "
             "download the original file (a np.savez_compressed copy would have to be re-saved "
             "with np.savez)"
         )
@@ -90,7 +91,7 @@ def read_npy_header(path: Path, start: int) -> tuple[tuple[int, ...], np.dtype, 
         return shape, dtype, handle.tell()
 
 
-def map_images(path: Path, n_expected: int) -> np.memmap:
+def images_member(path: Path, n_expected: int) -> RawArrayReader:
     """Memory-map the ``images`` member of an uncompressed npz, checking shape against the grid."""
     start, member_size = member_data_offset(path, _MEMBER)
     shape, dtype, offset = read_npy_header(path, start)
@@ -103,13 +104,13 @@ def map_images(path: Path, n_expected: int) -> np.memmap:
         )
     if offset - start + int(np.prod(shape)) != member_size:
         raise ValueError(f"{path.name}: member '{_MEMBER}' size does not match its .npy header")
-    return np.memmap(path, dtype=np.uint8, mode="r", offset=offset, shape=shape)
+    return RawArrayReader(path, offset, shape, np.uint8)
 
 
 def prepare(dataset: Mapping[str, Any], files: list[Path], out: StorePaths) -> DatasetMeta:
     """Convert the downloaded npz (``files[0]``) into the common store, chunk by chunk."""
     sizes = configured_sizes(dataset)
-    source = map_images(files[0], int(np.prod(sizes)))
+    source = images_member(files[0], int(np.prod(sizes)))
     with staged_images(out.images, len(source), 3) as images:
         write_chunks(array_chunks(source, _CHUNK), images)
     preprocessing = {"source": files[0].name, "layout": "C order of the factor sizes"}

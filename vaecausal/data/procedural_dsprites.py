@@ -87,13 +87,13 @@ def generate(images_out: np.ndarray, subsample: Mapping[str, int]) -> np.ndarray
     pos_y = np.tile(values["posY"][grid["posY"]], sizes[3])
     for start in range(0, n, block):
         shape_i, scale_i, orient_i = factors[start, :3]
-        images_out[start : start + block, :, :, 0] = render(
+        images_out[start : start + block] = render(
             int(grid["shape"][shape_i]),
             float(values["scale"][grid["scale"][scale_i]]),
             float(values["orientation"][grid["orientation"][orient_i]]),
             pos_x,
             pos_y,
-        )
+        )[..., None]
     return factors
 
 

@@ -61,12 +61,42 @@ class StorePaths:
         return self.root / "meta.json"
 
 
-def open_image_writer(path: Path, n_images: int, channels: int) -> np.memmap:
-    """A writable memory-mapped ``.npy`` so large datasets are converted without holding them."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return np.lib.format.open_memmap(
-        path, mode="w+", dtype=np.uint8, shape=(n_images, IMAGE_SIZE, IMAGE_SIZE, channels)
-    )
+class ImageWriter:
+    """Writes rows of an (N, 64, 64, C) uint8 ``.npy`` file with ordinary file writes.
+
+    Not a memory map: a mapped output keeps every written page resident (12.7 GB for MPI3D) until
+    the kernel gets round to it; plain writes leave that to the page cache, so converting a
+    dataset needs only the memory of the rows in hand. Rows are assigned by index or slice.
+    """
+
+    def __init__(self, path: Path, n_images: int, channels: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.shape = (n_images, IMAGE_SIZE, IMAGE_SIZE, channels)
+        self._row_bytes = IMAGE_SIZE * IMAGE_SIZE * channels
+        self._file = open(path, "wb+")  # noqa: SIM115 (closed by close())
+        header = {"descr": "|u1", "fortran_order": False, "shape": self.shape}
+        np.lib.format.write_array_header_2_0(self._file, header)
+        self._offset = self._file.tell()
+        self._file.truncate(self._offset + n_images * self._row_bytes)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __setitem__(self, rows: int | slice, values: np.ndarray) -> None:
+        if isinstance(rows, slice):
+            start = 0 if rows.start is None else rows.start
+            stop = len(self) if rows.stop is None else rows.stop
+            contiguous = rows.step in (None, 1)
+        else:
+            start, stop, contiguous = rows, rows + 1, True
+        if not contiguous or not 0 <= start <= stop <= len(self):
+            raise IndexError(f"rows {rows} outside the {len(self)} images or not contiguous")
+        block = np.broadcast_to(np.asarray(values, dtype=np.uint8), (stop - start, *self.shape[1:]))
+        self._file.seek(self._offset + start * self._row_bytes)
+        self._file.write(np.ascontiguousarray(block).tobytes())
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def write_factors_and_meta(paths: StorePaths, factors: np.ndarray, meta: DatasetMeta) -> None:
@@ -123,12 +153,12 @@ def grid_factors(sizes: Sequence[int]) -> np.ndarray:
 
 
 def array_chunks(array: Any, step: int) -> Iterator[np.ndarray]:
-    """Consecutive slices of a sliceable array (memmap, h5py dataset), each read only when due."""
+    """Consecutive slices of a sliceable array (h5py dataset, raw reader), each read when due."""
     for start in range(0, len(array), step):
         yield np.asarray(array[start : start + step])
 
 
-def write_chunks(chunks: Iterable[np.ndarray], images_out: np.ndarray) -> None:
+def write_chunks(chunks: Iterable[np.ndarray], images_out: ImageWriter) -> None:
     """Write consecutive image chunks into ``images_out``, checking they fill it exactly."""
     start = 0
     for chunk in chunks:
@@ -142,20 +172,21 @@ def write_chunks(chunks: Iterable[np.ndarray], images_out: np.ndarray) -> None:
 
 
 @contextmanager
-def staged_images(path: Path, n_images: int, channels: int) -> Iterator[np.memmap]:
+def staged_images(path: Path, n_images: int, channels: int) -> Iterator[ImageWriter]:
     """An image writer on ``<path>.part``, renamed to ``path`` only when the block succeeds.
 
     A conversion that fails half way (a truncated source, a bad image) leaves nothing under the
     final name, so a later stage never mistakes a partial array for a prepared one.
     """
     partial = path.with_name(path.name + ".part")
-    writer = open_image_writer(partial, n_images, channels)
+    writer = ImageWriter(partial, n_images, channels)
     try:
         yield writer
-        writer.flush()
     except BaseException:
+        writer.close()
         partial.unlink(missing_ok=True)
         raise
+    writer.close()
     os.replace(partial, path)
 
 
@@ -181,3 +212,25 @@ def finish_store(
     )
     write_factors_and_meta(out, factors, meta)
     return meta
+
+
+class RawArrayReader:
+    """Rows of a C-order array stored raw at ``offset`` in a file, read with ordinary reads.
+
+    The read-side twin of :class:`ImageWriter`: slicing reads exactly the requested rows, so a
+    12.7 GB source is streamed instead of memory-mapped and left resident.
+    """
+
+    def __init__(self, path: Path, offset: int, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.path, self.offset, self.shape, self.dtype = path, offset, shape, np.dtype(dtype)
+        self._row_items = int(np.prod(shape[1:]))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, _ = rows.indices(len(self))
+        count = max(stop - start, 0) * self._row_items
+        offset = self.offset + start * self._row_items * self.dtype.itemsize
+        data = np.fromfile(self.path, dtype=self.dtype, count=count, offset=offset)
+        return data.reshape(-1, *self.shape[1:])
