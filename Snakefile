@@ -23,6 +23,7 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 include: "rules/common.smk"
 include: "rules/download.smk"
 include: "rules/prepare.smk"
+include: "rules/oracle.smk"
 include: "rules/train.smk"
 include: "rules/cache_activations.smk"
 include: "rules/intervene.smk"

@@ -14,6 +14,7 @@ SETTINGS = STUDY.settings
 STUDY_DIR = STUDY.study_dir
 DOWNLOAD_DIR = STUDY.download_dir
 DATA = f"{STUDY_DIR}/data/{{dataset}}"
+ORACLE = f"{STUDY_DIR}/oracles/{{dataset}}"
 RUN = f"{STUDY_DIR}/runs/{{dataset}}/{{arch}}/seed{{seed}}"
 RUN_ID = "{dataset}/{arch}/seed{seed}"
 
