@@ -80,6 +80,12 @@ FIGURES = [
     for name in ("ces_vs_dci", "metric_heatmap")
     for ext in ("png", "pdf")
 ]
-RUN_FIGURES = [
-    f"{run}/figures/{name}.png" for run in ALL_RUNS for name in ("training_curves", "reconstructions")
-]
+RUN_FIGURE_NAMES = (
+    "training_curves",
+    "reconstructions",
+    "traversals",
+    "effect_heatmaps",
+    "patching_heatmap",
+    "mediation",
+)
+RUN_FIGURES = [f"{run}/figures/{name}.png" for run in ALL_RUNS for name in RUN_FIGURE_NAMES]
