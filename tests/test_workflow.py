@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import matplotlib.image
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -49,8 +50,14 @@ TINY = {
                     "checkpoint_every": 10,
                     "log_every": 10,
                 },
-                "evaluation": {"n_eval": 16},
-                "interventions": {"latent_values": [-2.0, 0.0, 2.0]},
+                "evaluation": {"n_eval": 16, "n_activations": 4},
+                "oracle": {"steps": 30},
+                "interventions": {
+                    "latent_values": [-2.0, 0.0, 2.0],
+                    "input_pairs": 16,
+                    "patching": {"n_pairs": 2},
+                    "code_swaps": 2,
+                },
                 # 20 steps leave posteriors near the prior: count every latent as active.
                 "metrics": {"active_kl_threshold": 0.0, "dci": {"n_train": 200, "n_test": 100}},
                 "resources": {rule: {"threads": 1} for rule in ("train", "metrics")},
@@ -126,10 +133,32 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
             "dci_test": 100,
             "dci_seed": 0,
             "latent_values": 3,
+            "patching_pairs": 2,
+            "circuit_fraction": 0.1,
+            "poly_threshold": 0.1,
         }
+        for metric in ("specificity", "modularity", "circuit_overlap"):
+            assert 0 <= metrics[metric] <= 1, metric
+        assert set(metrics["oracle_accuracy"]) == {"shape", "scale", "orientation", "posX", "posY"}
         table = pd.read_parquet(run / "interventions.parquet")
-        assert len(table) == 4 * 3 and set(table["manipulation"]) == {"latent_perturbation"}
-        assert (table.loc[table["value"] != 0, "effect"] > 0).any()
+        manipulations = {
+            "latent_perturbation",
+            "input_manipulation",
+            "activation_patching",
+            "causal_mediation",
+        }
+        if architecture == "vq_vae":
+            manipulations.add("code_swap")
+        assert set(table["manipulation"]) == manipulations
+        assert table["effect"].notna().any() and (table["effect"].abs() > 0).any()
+        pixels = table[table["quantity"] == "pixel_l2"]
+        swaps = 4 * 2 if architecture == "vq_vae" else 0  # 4 slots x 2 code swaps
+        assert len(pixels) == 4 * 3 + swaps  # 4 latents x 3 values
+        with np.load(run / "activations.npz") as cached:
+            layout = json.loads(str(cached["layout"]))
+            assert cached["encoder.conv1"].shape == (4, 32, 32, 32)
+            assert cached["encoder.conv1"].dtype == np.float16
+            assert layout["decoder.fc2"] == {"shape": [1024], "units": "neurons"}
         losses = pd.read_csv(run / "losses.csv")
         assert list(losses["step"]) == [10, 20]
         assert (
@@ -143,6 +172,9 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
     assert all(a in (study / "tables" / "summary.md").read_text() for a in ARCHITECTURES)
     vq = json.loads((study / "runs/tiny_dsprites/vq_vae/seed3/metrics.json").read_text())
     assert 0 < vq["codebook_usage"] <= 1 and vq["perplexity"] >= 1
+    assert vq["ces_discrete"] > 0 and len(vq["ces_discrete_per_latent"]) == 4
+    oracle = json.loads((study / "oracles/tiny_dsprites/oracle.json").read_text())
+    assert all(0 <= a <= 1 for a in oracle["held_out_accuracy"].values())
     for figure in ("ces_vs_dci", "metric_heatmap"):
         assert matplotlib.image.imread(study / "figures" / f"{figure}.png").std() > 0.01
 
