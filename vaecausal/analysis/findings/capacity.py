@@ -109,14 +109,14 @@ def describe(capacity: pd.DataFrame) -> list[str]:
     lines = []
     if by_ratio.ngroups < 2:
         where = "one factors-per-latent ratio" if by_ratio.ngroups else "no factors/latents count"
-        below = compared["ci_high"] < 0
+        below, above = int((compared["ci_high"] < 0).sum()), int((compared["ci_low"] > 0).sum())
         lines.append(
             verdict(
                 "insufficient data",
                 f"the runs give {where}, so how the gap changes as factors approach the latent "
                 "dimension cannot be tested; a latent-dimension sweep or more datasets are needed. "
-                f"β-VAE is significantly below VAE in {int(below.sum())} of {len(compared)} "
-                "comparison(s).",
+                f"β-VAE is significantly below VAE in {below} and above it in {above} of "
+                f"{len(compared)} comparison(s).",
             )
         )
     else:
