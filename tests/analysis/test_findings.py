@@ -116,6 +116,7 @@ def test_ranking_finds_a_known_winner_and_calls_the_claim_contradicted():
     assert set(ranks.loc[ranks["architecture"] == "dip_vae_ii", "rank"]) == {1}
     top = top_architectures(ranks)
     assert (top["top"] == "dip_vae_ii").all() and top["clear"].all()
+    assert (top["n_distinct_tops"] == 1).all() and not top["top_differs_across_datasets"].any()
     assert winners_by_metric(top) == {"ces": ["dip_vae_ii"], "dci_disentanglement": ["dip_vae_ii"]}
     assert ranking.describe(top)[0].startswith("**Verdict: contradicted.** Dip_vae_ii is on top")
 
@@ -129,7 +130,13 @@ def test_ranking_ties_share_a_rank_and_changing_winners_support_the_claim():
     assert top["margin"].tolist() == [0.7, 0.0] and not top["clear"].any()
     assert "not supported" in ranking.describe(top)[0]  # one metric, one winner (tie order)
     runs["dci_disentanglement"] = [0.6, 0.5, 0.2, 0.9]
-    assert "supported" in ranking.describe(top_architectures(architecture_ranks(runs)))[0]
+    top = top_architectures(architecture_ranks(runs))
+    dci = top[top["metric"] == "dci_disentanglement"]
+    assert dci["top"].tolist() == ["beta_vae", "vae"]  # 3dshapes, dsprites
+    assert dci["top_differs_across_datasets"].tolist() == [True, True]
+    assert ranking.describe(top)[0].startswith("**Verdict: supported.**")
+    one_dataset = top_architectures(architecture_ranks(runs[runs["dataset"] == "dsprites"]))
+    assert one_dataset["top_differs_across_datasets"].isna().all()
 
 
 def test_discrete_comparison_arithmetic():

@@ -36,6 +36,8 @@ TOP_COLUMNS = [
     "runner_up_std",
     "margin",
     "clear",
+    "n_distinct_tops",
+    "top_differs_across_datasets",
 ]
 
 
@@ -87,7 +89,16 @@ def top_architectures(ranks: pd.DataFrame) -> pd.DataFrame:
                 "clear": bool(margin > np.maximum(top["std"], second["std"])),
             }
         rows.append(row)
-    return pd.DataFrame(rows, columns=TOP_COLUMNS)
+    top = pd.DataFrame(rows, columns=TOP_COLUMNS)
+    # Per metric: how many architectures take a top place, and whether that changes across
+    # datasets (left empty with a single dataset, where the question has no answer).
+    per_metric = top.groupby("metric")
+    top["n_distinct_tops"] = per_metric["top"].transform("nunique")
+    differs = (top["n_distinct_tops"] > 1).astype(object)
+    top["top_differs_across_datasets"] = differs.where(
+        per_metric["dataset"].transform("nunique") > 1, None
+    )
+    return top
 
 
 def winners_by_metric(top: pd.DataFrame) -> dict[str, list[str]]:
