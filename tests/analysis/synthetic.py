@@ -85,6 +85,7 @@ def study(
                     row["ces_discrete"] = ces * (1 + rng.normal(0, 0.05))
                     row["ces_discrete_rms"] = row["ces_discrete"] / np.sqrt(channels * 64 * 64)
                     row["specificity_discrete"] = 0.4 + rng.normal(0, 0.02)
+                    row["modularity_discrete"] = 0.45 + rng.normal(0, 0.05)
                 rows.append(row)
     return pd.DataFrame(rows)
 

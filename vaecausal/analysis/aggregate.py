@@ -37,6 +37,7 @@ METRIC_GROUPS: dict[str, dict[str, str]] = {
         "ces_discrete": "CES discrete",
         "ces_discrete_rms": "CES_rms discrete",
         "specificity_discrete": "specificity discrete",
+        "modularity_discrete": "circuit modularity discrete",
     },
     "Model and training": {
         "n_active": "active latents",

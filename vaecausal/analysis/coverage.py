@@ -15,7 +15,9 @@ import pandas as pd
 from vaecausal.analysis.aggregate import METRICS, RUN_KEYS, read_record, runs_table
 
 # Metrics only a discrete-latent model has: their coverage counts VQ-VAE runs alone.
-DISCRETE_ONLY = frozenset({"ces_discrete", "ces_discrete_rms", "specificity_discrete"})
+DISCRETE_ONLY = frozenset(
+    {"ces_discrete", "ces_discrete_rms", "specificity_discrete", "modularity_discrete"}
+)
 DISCRETE_ARCHITECTURES = frozenset({"vq_vae"})
 
 
