@@ -74,10 +74,36 @@ ALL_RUNS = expand(
     arch=list(STUDY.architectures),
     seed=list(STUDY.seeds),
 )
-TABLES = [f"{STUDY_DIR}/tables/{name}" for name in ("runs.csv", "summary.csv", "summary.md", "summary.tex")]
+FINDINGS_TABLES = (
+    "ces_dci_correlation",
+    "capacity_bottleneck",
+    "architecture_ranks",
+    "top_architectures",
+    "vq_discrete_ces",
+)
+TABLES = [
+    f"{STUDY_DIR}/tables/{name}"
+    for name in (
+        "runs.csv",
+        "summary.csv",
+        "summary.md",
+        "summary.tex",
+        "missing_runs.csv",
+        "metric_coverage.csv",
+        "findings.md",
+        *(f"{stem}.{ext}" for stem in FINDINGS_TABLES for ext in ("csv", "md")),
+    )
+]
 FIGURES = [
     f"{STUDY_DIR}/figures/{name}.{ext}"
-    for name in ("ces_vs_dci", "metric_heatmap")
+    for name in (
+        "ces_vs_dci",
+        "metric_heatmap",
+        "causal_metric_heatmap",
+        "architecture_ranks",
+        "vq_discrete_ces",
+        "capacity_bottleneck",
+    )
     for ext in ("png", "pdf")
 ]
 RUN_FIGURE_NAMES = (

@@ -4,6 +4,7 @@
 rule paper_figures:
     input:
         runs=f"{STUDY_DIR}/tables/runs.csv",
+        findings=[f"{STUDY_DIR}/tables/{stem}.csv" for stem in FINDINGS_TABLES],
         code=plotting_code("paper_figures"),
     output:
         FIGURES,

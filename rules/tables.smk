@@ -1,4 +1,6 @@
-# Aggregate every run of the study into tidy and summary tables.
+# Aggregate every run of the study into tidy and summary tables, the findings' tables and
+# findings.md. `expected` is the study's plan: runs without a readable metrics.json are reported
+# as missing (all exist when the rule runs as a normal DAG job).
 
 
 rule tables:
@@ -6,6 +8,13 @@ rule tables:
         metrics=[f"{run}/metrics.json" for run in ALL_RUNS],
     output:
         TABLES,
+    params:
+        expected=[
+            {"dataset": dataset, "architecture": arch, "seed": seed}
+            for dataset in STUDY.datasets
+            for arch in STUDY.architectures
+            for seed in STUDY.seeds
+        ],
     log:
         log_path("tables", "tables"),
     benchmark:
