@@ -53,16 +53,18 @@ def measure_decoder_change(
     changed_inputs: torch.Tensor,
     oracle: FactorOracle | None,
     sums: EffectSums,
+    hooks: tuple[str, ...] = DECODER_HOOKS,
 ) -> torch.Tensor:
-    """Decode ``base_inputs`` (B, D) and ``changed_inputs`` (B, d, V, D); add the factor and
-    activation effects to ``sums`` and return the pixel change norms (B, d, V)."""
+    """Decode ``base_inputs`` (B, D) and ``changed_inputs`` (B, d, V, D); add the factor effects
+    and the activation effects at ``hooks`` to ``sums`` and return the pixel change norms
+    (B, d, V)."""
     batch, d, n_values = changed_inputs.shape[:3]
-    with captured(model, DECODER_HOOKS) as base_acts:
+    with captured(model, hooks) as base_acts:
         base_images = torch.sigmoid(model.decoder(base_inputs))
     base_acts = dict(base_acts)
-    with captured(model, DECODER_HOOKS) as acts:
+    with captured(model, hooks) as acts:
         images = torch.sigmoid(model.decoder(changed_inputs.flatten(0, 2)))
-        for name in DECODER_HOOKS:
+        for name in hooks:
             linear = is_linear(model, name)
             base = unit_view(base_acts[name], linear)
             changed = unit_view(acts[name], linear).reshape(batch, d, n_values, *base.shape[1:])

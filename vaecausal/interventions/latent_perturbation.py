@@ -13,7 +13,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vaecausal.interventions.decoder_effects import EffectSums, measure_decoder_change
+from vaecausal.interventions.decoder_effects import (
+    DECODER_HOOKS,
+    EffectSums,
+    measure_decoder_change,
+)
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.models.network import LatentModel
 
@@ -52,8 +56,10 @@ def latent_perturbation(
     values: list[float],
     decode_batch: int,
     oracle: FactorOracle | None = None,
+    hooks: tuple[str, ...] = DECODER_HOOKS,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """(pixel effect norms (N, d, V), mean factor and activation effects of ``EffectSums``)."""
+    """(pixel effect norms (N, d, V), mean factor effects (with an oracle) and activation effects
+    at ``hooks``, as ``EffectSums.means``)."""
     device = next(model.parameters()).device
     all_latents = torch.as_tensor(latents, device=device)
     targets = value_targets(model, all_latents, values)
@@ -65,7 +71,12 @@ def latent_perturbation(
         z = all_latents[start : start + images_per_call]
         changed = model.decoder_input(perturbed_codes(z, targets).flatten(0, 2))
         change = measure_decoder_change(
-            model, model.decoder_input(z), changed.reshape(len(z), d, n_values, -1), oracle, sums
+            model,
+            model.decoder_input(z),
+            changed.reshape(len(z), d, n_values, -1),
+            oracle,
+            sums,
+            hooks,
         )
         norms[start : start + len(z)] = change.cpu().numpy()
     return norms, sums.means()
