@@ -20,6 +20,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/download.smk"
 include: "rules/prepare.smk"

@@ -64,6 +64,22 @@ def plotting_code(stage):
     ]
 
 
+def reported(paths, category, subcategory=None, labels=None):
+    """PNG figures and Markdown/CSV tables as report items captioned from report/<name>.rst;
+    anything else (PDF copies, LaTeX) as a plain output."""
+    items = []
+    for path in paths:
+        stem, suffix = Path(path).stem, Path(path).suffix
+        caption = Path(workflow.basedir, "report", f"{stem}.rst")
+        if suffix in (".png", ".md") and caption.exists():
+            extra = {"labels": {**labels, "figure": stem}} if labels else {}
+            item = report(path, caption=str(caption), category=category, subcategory=subcategory, **extra)
+            items.append(item)
+        else:
+            items.append(path)
+    return items
+
+
 def identity(wildcards):
     return {"dataset": wildcards.dataset, "architecture": wildcards.arch, "seed": int(wildcards.seed)}
 

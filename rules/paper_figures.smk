@@ -7,7 +7,7 @@ rule paper_figures:
         findings=[f"{STUDY_DIR}/tables/{stem}.csv" for stem in FINDINGS_TABLES],
         code=plotting_code("paper_figures"),
     output:
-        FIGURES,
+        reported(FIGURES, "3. Paper figures"),
     log:
         log_path("paper_figures", "paper_figures"),
     benchmark:

@@ -11,7 +11,12 @@ rule run_figures:
         meta=prepared("meta"),
         code=plotting_code("run_figures"),
     output:
-        [f"{RUN}/figures/{name}.{ext}" for name in RUN_FIGURE_NAMES for ext in ("png", "pdf")],
+        reported(
+            [f"{RUN}/figures/{name}.{ext}" for name in RUN_FIGURE_NAMES for ext in ("png", "pdf")],
+            "1. Runs",
+            subcategory="{dataset}",
+            labels={"architecture": "{arch}", "seed": "{seed}"},
+        ),
     params:
         title=lambda wildcards: f"{wildcards.arch}, seed {wildcards.seed}",
     log:

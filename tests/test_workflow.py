@@ -21,7 +21,15 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_PARTS = ("Snakefile", "rules", "workflow_scripts", "vaecausal", "config.yaml", "envs")
+WORKFLOW_PARTS = (
+    "Snakefile",
+    "rules",
+    "workflow_scripts",
+    "vaecausal",
+    "config.yaml",
+    "envs",
+    "report",
+)
 
 # Every architecture goes through every stage.
 ARCHITECTURES = ["vae", "beta_vae", "factor_vae", "beta_tc_vae", "dip_vae_ii", "vq_vae"]
@@ -214,6 +222,45 @@ def test_training_change_reruns_training_and_downstream_only(tiny_study, tmp_pat
         "paper_figures": 1,
         "all": 1,
     }
+
+
+def test_report_holds_every_figure_and_table(tiny_study):
+    workflow, work, config = tiny_study
+    report = work / "report.html"
+    result = snakemake(workflow, work, "--report", str(report), "--configfile", str(config))
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = report.read_text()
+    study = work / "results" / "tiny"
+    figures = sorted(study.glob("**/figures/*.png"))
+    assert len(figures) == 6 + 6 * len(ARCHITECTURES)
+    for item in [*figures, study / "tables" / "findings.md"]:
+        assert item.name in html, item
+
+
+def test_partial_study_aggregates_what_exists_and_names_what_is_missing(tiny_study, tmp_path):
+    workflow, work, config = tiny_study
+    partial = tmp_path / "work"
+    shutil.copytree(work, partial, symlinks=True)
+    missing = partial / "results/tiny/runs/tiny_dsprites/dip_vae_ii/seed3/metrics.json"
+    missing.unlink()
+    result = snakemake(
+        workflow,
+        partial,
+        "--cores",
+        "1",
+        "tables",
+        "--configfile",
+        str(config),
+        "--config",
+        "partial=true",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    tables = partial / "results/tiny/tables"
+    assert len(pd.read_csv(tables / "runs.csv")) == len(ARCHITECTURES) - 1
+    absent = pd.read_csv(tables / "missing_runs.csv")
+    assert absent[["architecture", "seed"]].values.tolist() == [["dip_vae_ii", 3]]
+    assert "dip_vae_ii" in (tables / "findings.md").read_text()
+    assert not missing.exists()  # partial mode plans no run's jobs
 
 
 def test_bad_configuration_stops_before_any_job(tmp_path):
