@@ -7,7 +7,7 @@
 def finished_metrics(wildcards):
     """Every run's metrics.json; in partial mode only those already written (no jobs planned)."""
     wanted = [f"{run}/metrics.json" for run in ALL_RUNS]
-    return [p for p in wanted if Path(p).exists()] if config["partial"] else wanted
+    return [p for p in wanted if Path(p).exists()] if STUDY.partial else wanted
 
 
 rule tables:

@@ -11,6 +11,9 @@ but the pairs. Writes the tidy table as Parquet and every effect array as ``effe
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ from vaecausal.data.store import open_images, read_factors, read_meta
 from vaecausal.interventions.code_swaps import code_swap_effects
 from vaecausal.interventions.input_manipulation import input_effects
 from vaecausal.interventions.latent_perturbation import latent_perturbation, value_targets
-from vaecausal.interventions.oracle import load_oracle
+from vaecausal.interventions.oracle import FactorOracle, load_oracle
 from vaecausal.interventions.pairs import PairFamily, input_pairs
 from vaecausal.interventions.patching import (
     DECODER_HOOKS,
@@ -34,6 +37,7 @@ from vaecausal.interventions.patching import (
 from vaecausal.interventions.tidy import latent_names, matrix_rows, with_identity
 from vaecausal.metrics.causal import active_latents, kl_per_latent
 from vaecausal.models.device import choose_device
+from vaecausal.models.network import LatentModel
 from vaecausal.models.saved import load_model
 from vaecausal.models.vq_vae import VQVAE
 from vaecausal.stages.logs import Log
@@ -66,6 +70,115 @@ def _subset(family: PairFamily, n: int) -> PairFamily:
     return PairFamily(family.name, family.control[:n], family.treated[:n])
 
 
+@dataclass
+class Results:
+    """Effect arrays (for ``effects.npz``), tidy rows and seconds per manipulation."""
+
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    rows: list[pd.DataFrame] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.timings[name] = time.perf_counter() - started
+
+
+def _latent_perturbation(
+    out: Results,
+    model: LatentModel,
+    latents: np.ndarray,
+    settings: dict[str, Any],
+    oracle: FactorOracle,
+    factor_names: list[str],
+) -> None:
+    values = list(settings["latent_values"])
+    norms, means = latent_perturbation(model, latents, values, settings["decode_batch"], oracle)
+    out.arrays.update(pixel_effect_norms=norms, values=np.asarray(values), **means)
+    out.rows += _perturbation_rows(
+        "latent_perturbation", "latent", norms, means, values, factor_names
+    )
+
+
+def _encoder_patching(
+    out: Results, model: LatentModel, families: list[PairFamily], n_pairs: int
+) -> None:
+    """Patching and mediation of every encoder unit and layer, factor by factor."""
+    names = [f.name for f in families]
+    outcome = out.arrays["input_effect"].argmax(axis=1)
+    results = [
+        encoder_patching(model, _subset(f, n_pairs), int(i))
+        for f, i in zip(families, outcome, strict=True)
+    ]
+    for name in ENCODER_HOOKS:
+        for key, part, attribute in (
+            (f"patching.{name}", "activation_patching", "restoration"),
+            (f"mediation.nie.{name}", "causal_mediation", "nie_units"),
+            (f"mediation.nde.{name}", "causal_mediation", "nde_units"),
+        ):
+            matrix = np.stack([getattr(r, attribute)[name] for r in results], axis=1)
+            out.arrays[key] = matrix
+            quantity = "restoration" if attribute == "restoration" else attribute[:3]
+            out.rows.append(matrix_rows(part, name, quantity, matrix, names))
+    total = np.array([r.total_effect for r in results])
+    out.arrays.update({"mediation.total_effect": total, "mediation.outcome_latent": outcome})
+    out.rows.append(matrix_rows("causal_mediation", "input", "te", total[None], names, [None]))
+    for kind in ("nie", "nde"):
+        layer = np.array([[getattr(r, f"{kind}_layer")[n] for r in results] for n in ENCODER_HOOKS])
+        out.arrays[f"mediation.{kind}_layer"] = layer
+        out.rows += [
+            matrix_rows("causal_mediation", n, kind, layer[[j]], names, units=[None])
+            for j, n in enumerate(ENCODER_HOOKS)
+        ]
+    out.arrays.update(encoder_hooks=np.asarray(ENCODER_HOOKS), patching_pairs=np.asarray(n_pairs))
+
+
+def _decoder_patching(
+    out: Results,
+    model: LatentModel,
+    latents: np.ndarray,
+    active: np.ndarray,
+    settings: dict[str, Any],
+) -> None:
+    device = next(model.parameters()).device
+    value = settings["patching"]["decoder_value"]
+    all_latents = torch.as_tensor(latents, device=device)
+    targets = value_targets(model, all_latents, [value])[:, 0]
+    codes = all_latents[: settings["patching"]["n_pairs"]]
+    restored = decoder_patching(model, codes, targets, np.flatnonzero(active).tolist())
+    for name, restoration in restored.items():
+        out.arrays[f"patching.{name}"] = restoration
+        out.rows.append(
+            matrix_rows(
+                "activation_patching",
+                name,
+                "restoration",
+                restoration,
+                latent_names(latents.shape[1]),
+                value=value,
+            )
+        )
+    out.arrays["decoder_hooks"] = np.asarray(DECODER_HOOKS)
+
+
+def _code_swaps(
+    out: Results,
+    model: VQVAE,
+    codes: np.ndarray,
+    settings: dict[str, Any],
+    oracle: FactorOracle,
+    factor_names: list[str],
+) -> None:
+    norms, means = code_swap_effects(
+        model, codes, settings["code_swaps"], settings["decode_batch"], oracle
+    )
+    out.arrays["swap.pixel_effect_norms"] = norms
+    out.arrays.update({f"swap.{k}": v for k, v in means.items()})
+    swaps = list(range(norms.shape[2]))
+    out.rows += _perturbation_rows("code_swap", "code", norms, means, swaps, factor_names)
+
+
 def run(
     model_path: Path,
     latents_path: Path,
@@ -94,126 +207,45 @@ def run(
         if logvar is not None
         else np.ones(latents.shape[1], dtype=bool)  # every VQ-VAE slot is active
     )
-    values = list(settings["latent_values"])
-    d = latents.shape[1]
-    arrays: dict[str, np.ndarray] = {
-        "values": np.asarray(values),
-        "oracle_factors": np.asarray(meta.factor_names),
-    }
-    rows: list[pd.DataFrame] = []
-    timings: dict[str, float] = {}
+    out = Results(arrays={"oracle_factors": np.asarray(meta.factor_names)})
+    n, d = latents.shape[:2]
 
-    started = time.perf_counter()
-    log(f"latent perturbation: {len(latents)} codes x {d} latents x {len(values)} values")
-    norms, means = latent_perturbation(model, latents, values, settings["decode_batch"], oracle)
-    arrays["pixel_effect_norms"] = norms
-    arrays.update(means)
-    rows += _perturbation_rows(
-        "latent_perturbation", "latent", norms, means, values, meta.factor_names
-    )
-    timings["latent_perturbation"] = time.perf_counter() - started
+    log(f"latent perturbation: {n} codes x {d} latents x {len(settings['latent_values'])} values")
+    with out.timed("latent_perturbation"):
+        _latent_perturbation(out, model, latents, settings, oracle, meta.factor_names)
 
-    started = time.perf_counter()
-    images = BatchGatherer(open_images(prepared_dir), device)
-    families = input_pairs(
-        images,
-        read_factors(prepared_dir),
-        meta.factor_names,
-        meta.factor_sizes,
-        indices[: settings["input_pairs"]],
-        split_seed,
-    )
-    names = [f.name for f in families]
-    effect = input_effects(model, families, latents)
-    arrays["pair_families"] = np.asarray(names)
-    arrays["input_effect"] = effect
-    rows.append(matrix_rows("input_manipulation", "latent", "latent_shift_std", effect.T, names))
+    with out.timed("input_manipulation"):
+        families = input_pairs(
+            BatchGatherer(open_images(prepared_dir), device),
+            read_factors(prepared_dir),
+            meta.factor_names,
+            meta.factor_sizes,
+            indices[: settings["input_pairs"]],
+            split_seed,
+        )
+        names = [f.name for f in families]
+        effect = input_effects(model, families, latents)
+        out.arrays.update(pair_families=np.asarray(names), input_effect=effect)
+        out.rows.append(
+            matrix_rows("input_manipulation", "latent", "latent_shift_std", effect.T, names)
+        )
     log(f"input manipulation: {len(families)} families of {families[0].control.shape[0]} pairs")
-    timings["input_manipulation"] = time.perf_counter() - started
 
-    started = time.perf_counter()
     n_pairs = settings["patching"]["n_pairs"]
-    outcome = effect.argmax(axis=1)
-    results = [
-        encoder_patching(model, _subset(f, n_pairs), int(i))
-        for f, i in zip(families, outcome, strict=True)
-    ]
-    for name in ENCODER_HOOKS:
-        restoration = np.stack([r.restoration[name] for r in results], axis=1)
-        nie = np.stack([r.nie_units[name] for r in results], axis=1)
-        nde = np.stack([r.nde_units[name] for r in results], axis=1)
-        arrays[f"patching.{name}"] = restoration
-        arrays[f"mediation.nie.{name}"] = nie
-        arrays[f"mediation.nde.{name}"] = nde
-        rows.append(matrix_rows("activation_patching", name, "restoration", restoration, names))
-        rows.append(matrix_rows("causal_mediation", name, "nie", nie, names))
-        rows.append(matrix_rows("causal_mediation", name, "nde", nde, names))
-    arrays["mediation.total_effect"] = np.array([r.total_effect for r in results])
-    arrays["mediation.outcome_latent"] = outcome
-    for kind in ("nie", "nde"):
-        layer = np.array([[getattr(r, f"{kind}_layer")[n] for r in results] for n in ENCODER_HOOKS])
-        arrays[f"mediation.{kind}_layer"] = layer
-        rows += [
-            matrix_rows("causal_mediation", n, kind, layer[[j]], names, units=[None])
-            for j, n in enumerate(ENCODER_HOOKS)
-        ]
-    rows.append(
-        matrix_rows(
-            "causal_mediation",
-            "input",
-            "te",
-            arrays["mediation.total_effect"][None],
-            names,
-            units=[None],
-        )
-    )
-    arrays["encoder_hooks"] = np.asarray(ENCODER_HOOKS)
-    arrays["patching_pairs"] = np.asarray(n_pairs)
-    log(f"encoder patching and mediation: {len(families)} factors x {n_pairs} pairs")
-
-    codes_t = torch.as_tensor(latents[:n_pairs], device=device)
-    targets = value_targets(
-        model, torch.as_tensor(latents, device=device), [settings["patching"]["decoder_value"]]
-    )[:, 0]
-    patched = np.flatnonzero(active).tolist()
-    decoder = decoder_patching(model, codes_t, targets, patched)
-    for name, restoration in decoder.items():
-        arrays[f"patching.{name}"] = restoration
-        rows.append(
-            matrix_rows(
-                "activation_patching",
-                name,
-                "restoration",
-                restoration,
-                latent_names(d),
-                value=settings["patching"]["decoder_value"],
-            )
-        )
-    arrays["decoder_hooks"] = np.asarray(DECODER_HOOKS)
-    timings["patching_and_mediation"] = time.perf_counter() - started
-    log(f"decoder patching: {len(patched)} active latents x {n_pairs} codes")
+    with out.timed("patching_and_mediation"):
+        _encoder_patching(out, model, families, n_pairs)
+        log(f"encoder patching and mediation: {len(families)} factors x {n_pairs} pairs")
+        _decoder_patching(out, model, latents, active, settings)
+        log(f"decoder patching: {int(active.sum())} active latents x {n_pairs} codes")
 
     if isinstance(model, VQVAE) and codes is not None:
-        started = time.perf_counter()
-        swap_norms, swap_means = code_swap_effects(
-            model, codes, settings["code_swaps"], settings["decode_batch"], oracle
-        )
-        arrays["swap.pixel_effect_norms"] = swap_norms
-        arrays.update({f"swap.{k}": v for k, v in swap_means.items()})
-        swap_rows = _perturbation_rows(
-            "code_swap",
-            "code",
-            swap_norms,
-            swap_means,
-            list(range(swap_norms.shape[2])),
-            meta.factor_names,
-        )
-        rows += swap_rows
-        timings["code_swaps"] = time.perf_counter() - started
-        log(f"code swaps: {codes.shape[1]} slots x {swap_norms.shape[2]} codes")
+        with out.timed("code_swaps"):
+            _code_swaps(out, model, codes, settings, oracle, meta.factor_names)
+        log(f"code swaps: {d} slots x {out.arrays['swap.pixel_effect_norms'].shape[2]} codes")
 
-    arrays["timings"] = np.asarray(list(timings.values()))
-    arrays["timing_names"] = np.asarray(list(timings))
-    np.savez(arrays_path, **arrays)
-    with_identity(rows, identity).to_parquet(table_path, index=False)
-    log("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    out.arrays.update(
+        timings=np.asarray(list(out.timings.values())), timing_names=np.asarray(list(out.timings))
+    )
+    np.savez(arrays_path, **out.arrays)
+    with_identity(out.rows, identity).to_parquet(table_path, index=False)
+    log("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in out.timings.items()))
