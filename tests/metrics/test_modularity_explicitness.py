@@ -44,3 +44,11 @@ def test_noise_is_not_explicit():
     factors = grid_factors(1500, rng)
     result = modularity_explicitness(*_split(noise_codes(1500, 4, rng), factors))
     assert result.explicitness_test == pytest.approx(0.5, abs=0.05)
+
+
+def test_factor_constant_in_the_test_codes_is_refused():
+    rng = np.random.default_rng(3)
+    factors = grid_factors(1200, rng)
+    factors[1000:, 1] = 0
+    with pytest.raises(ValueError, match=r"explicitness \(test codes\): factor\(s\) \[1\]"):
+        modularity_explicitness(*_split(noise_codes(1200, 3, rng), factors))

@@ -20,16 +20,17 @@ Two boosters, chosen by name and recorded in the result so a score always says h
   parallelism is over factors (``n_jobs``), and OpenMP threads of many small fits on a busy
   machine mostly wait.
 
-Measured deviation of the fast booster from the reference (D and C; see
-benchmarks/dci_speed.py for the full-size run): on dSprites-sized factors with 10,000 / 5,000
-synthetic codes of mixed structure, under 0.01, at a small fraction of the time; with 3,000
-training codes of three small factors, at most 0.015 on six problems; with 1,000, up to 0.03
-lower. It shrinks with the sample size because it comes from the trees (binned thresholds,
-Newton gains), not from the importance definition. Measured and rejected: the split gains as
-importance (0.13-0.15 lower on 1,000-3,000 noisy codes equal to the factors, 0.06 at 10,000),
-HistGradientBoosting's default of 20 samples per leaf (C +0.025 at full size), and the exact
-reference algorithm on 255-bin histograms in numpy (0.015-0.05 off and slower). Scores that are
-compared with published ones should use the reference.
+Measured deviation of the fast booster from the reference (D and C): on dSprites-sized factors
+with 10,000 / 5,000 synthetic codes of mixed structure (benchmarks/dci_speed.py) D +0.006 and
+C +0.008, in 25-35 s on two cores shared with other jobs (18 s of CPU time) against 396 s for
+the reference on one core. With 3,000 training codes of three small factors it stayed within
+0.015 on six problems; with 1,000, it came out up to 0.03 lower. The deviation shrinks with the
+sample size because it comes from the trees (binned thresholds, Newton gains), not from the
+importance definition. Measured and rejected: the split gains as importance (0.13-0.15 lower on
+1,000-3,000 noisy codes equal to the factors, 0.06 at 10,000), HistGradientBoosting's default of
+20 samples per leaf (C +0.025 at full size), and the exact reference algorithm on 255-bin
+histograms in numpy (0.015-0.05 off, and slower). Scores compared with published ones should
+use the reference.
 """
 
 from __future__ import annotations
@@ -155,12 +156,17 @@ def dci(
     """DCI of codes (N, d) against discrete factors (N, K), with the named booster."""
     if booster not in BOOSTERS:
         raise ValueError(f"unknown DCI booster {booster!r}; choose from {BOOSTERS}")
-    fits = Parallel(n_jobs=n_jobs)(
+    # Boosters grow one tree per class per round: start the factors with most classes first, so
+    # the workers finish together instead of one idling while another fits a 40-class factor.
+    n_classes = [len(np.unique(factors_train[:, k])) for k in range(factors_train.shape[1])]
+    order = np.argsort(n_classes, kind="stable")[::-1]
+    fitted = Parallel(n_jobs=n_jobs)(
         delayed(_fit_factor)(
             codes_train, factors_train[:, k], codes_test, factors_test[:, k], seed, booster
         )
-        for k in range(factors_train.shape[1])
+        for k in order
     )
+    fits = [fitted[i] for i in np.argsort(order)]
     importance = np.stack([f[0] for f in fits], axis=1)
     disentanglement, completeness = scores_from_importance(importance)
     return DCIResult(

@@ -86,6 +86,7 @@ def modularity_explicitness(
 ) -> ModularityExplicitnessResult:
     """Modularity (on the training codes) and explicitness of codes against discrete factors."""
     require_varying(factors_train, "modularity/explicitness")
+    require_varying(factors_test, "explicitness (test codes)")  # an AUC needs two classes
     information = mutual_information(histogram_discretise(codes_train, n_bins), factors_train)
     mean = codes_train.mean(axis=0)
     std = codes_train.std(axis=0)
