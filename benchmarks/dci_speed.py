@@ -4,8 +4,9 @@ The metrics stage computes DCI on 10,000 train / 5,000 test codes per model. The
 protocol (scikit-learn's GradientBoostingClassifier with default settings, one classifier per
 factor, as disentanglement_lib) fits one tree per class per round: on dSprites' factor sizes
 (3, 6, 40, 32, 32) that is 11,300 exact-split trees. The fast variant (histogram boosting with
-split-gain importances, see ``vaecausal.metrics.dci``) must stay within 0.02 of the reference in
-disentanglement and completeness and take at most 30 s on two cores.
+the reference's importance recomputed on its trees, see ``vaecausal.metrics.dci``) should stay
+within 0.02 of the reference in disentanglement and completeness and take at most 30 s on two
+cores. Timings on a machine shared with other jobs vary: compare the two lines of one run.
 
 Both run side by side in one process on the same synthetic codes, seeded: ten codes with a
 realistic mixed structure (two clean position codes, codes mixing two factors, a noisy code of a
