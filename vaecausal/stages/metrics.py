@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from vaecausal.metrics.causal import (
 )
 from vaecausal.metrics.circuits import circuit_overlap, model_modularity, semantic_fractions
 from vaecausal.metrics.dci import dci
+from vaecausal.metrics.suite import METRICS, MetricSettings, standard_metrics
 from vaecausal.models.vq_vae import codebook_usage
 from vaecausal.stages.logs import Log
 
@@ -28,6 +30,36 @@ from vaecausal.stages.logs import Log
 def varying_factors(factors: np.ndarray) -> np.ndarray:
     """Columns of ``factors`` that take more than one value (a constant factor has no DCI)."""
     return np.array([len(np.unique(factors[:, k])) > 1 for k in range(factors.shape[1])])
+
+
+# Names in metrics.json of the suite's values that would be ambiguous beside the causal metrics.
+SUITE_NAMES = {
+    "modularity": "modularity_ridgeway",
+    "factor_vae_eval_accuracy": "factor_vae_score",
+    "beta_vae_eval_accuracy": "beta_vae_score",
+    "explicitness_test": "explicitness",
+}
+
+
+def standard_settings(settings: dict[str, Any]) -> MetricSettings:
+    """The standard metrics' sample counts from the config's ``metrics`` section."""
+    dci_, mig_ = settings["dci"], settings["mig"]
+    factor_vae, beta_vae = settings["factor_vae"], settings["beta_vae"]
+    return MetricSettings(
+        n_train=dci_["n_train"],
+        n_test=dci_["n_test"],
+        dci_booster=dci_["booster"],
+        mig_points=mig_["points"],
+        histogram_bins=mig_["bins"],
+        factor_vae_batch=factor_vae["batch"],
+        factor_vae_train=factor_vae["train"],
+        factor_vae_eval=factor_vae["eval"],
+        factor_vae_variance_points=factor_vae["variance_points"],
+        factor_vae_prune_std=factor_vae["prune_std"],
+        beta_vae_batch=beta_vae["batch"],
+        beta_vae_train=beta_vae["train"],
+        beta_vae_eval=beta_vae["eval"],
+    )
 
 
 def _nullable(value: float) -> float | None:
@@ -135,23 +167,33 @@ def run(
         f"circuit overlap {causal['circuit_overlap']}"
     )
 
-    n_train, n_test = dci_settings["n_train"], dci_settings["n_test"]
+    standard = standard_settings(settings)
+    seed = dci_settings["seed"]
+    n_train, n_test = standard.n_train, standard.n_test
     codes = latents["scoring_metric_codes"]
     factors = all_factors[latents["scoring_indices"]]
     keep = varying_factors(factors)
-    log(f"DCI on {n_train}/{n_test} codes, {int(keep.sum())} factors, {threads} job(s)")
+    log(
+        f"DCI ({standard.dci_booster} booster) on {n_train}/{n_test} codes, "
+        f"{int(keep.sum())} factors, {threads} job(s)"
+    )
     result = dci(
         codes[:n_train],
         factors[:n_train][:, keep],
         codes[n_train : n_train + n_test],
         factors[n_train : n_train + n_test][:, keep],
-        seed=dci_settings["seed"],
+        seed=seed,
         n_jobs=threads,
+        booster=standard.dci_booster,
     )
     log(
         f"DCI D {result.disentanglement:.3f} C {result.completeness:.3f} "
         f"I {result.informativeness:.3f}"
     )
+    others = [m for m in METRICS if m != "dci"]
+    scores = standard_metrics(codes, factors[:, keep], standard, seed, threads, others)
+    scores = {SUITE_NAMES.get(k, k): v for k, v in scores.items()}
+    log("standard metrics: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
     metrics = {
         **identity,
         "dataset_label": meta.label,
@@ -169,14 +211,15 @@ def run(
         "dci_informativeness_train": result.informativeness_train,
         "dci_importance": result.importance.tolist(),
         "dci_factors": [n for n, k in zip(meta.factor_names, keep, strict=True) if k],
+        "dci_booster": standard.dci_booster,
+        **scores,
         "reconstruction_loss": float(latents["eval_reconstruction"].mean()),
         "mean_image_loss": float(latents["eval_mean_image_reconstruction"].mean()),
         "training_seconds": training["seconds"],
         "samples": {
             "n_eval": int(len(latents["eval_indices"])),
-            "dci_train": n_train,
-            "dci_test": n_test,
-            "dci_seed": dci_settings["seed"],
+            "metric_seed": seed,
+            **asdict(standard),
             "latent_values": int(norms.shape[2]),
             "patching_pairs": int(effects["patching_pairs"]),
             "circuit_fraction": settings["circuit_fraction"],
