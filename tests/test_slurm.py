@@ -46,8 +46,8 @@ ARCHITECTURE = "beta_vae"
 STEPS = 40  # about 4 s of training on a small CPU: the kill lands after step 10, before the end
 RUN = f"results/tiny/runs/tiny_dsprites/{ARCHITECTURE}/seed3"
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
-# The tiny study on one architecture; every job asks for 1 GB so it fits any test machine, while
-# runtimes, threads and GPUs stay those of config.yaml's defaults.resources.
+# The tiny study on one architecture. Every job asks for 1 CPU and 1 GB, so it fits the one-node
+# test cluster and two jobs share a 2-core machine; runtimes and GPUs stay config.yaml's defaults.
 CLUSTER_STUDY = deep_merge(
     TINY,
     {
@@ -57,7 +57,8 @@ CLUSTER_STUDY = deep_merge(
                 "overrides": {
                     "training": {"steps": STEPS},
                     "resources": {
-                        rule: {"mem_mb": 1000} for rule in CONFIG["defaults"]["resources"]
+                        rule: {"mem_mb": 1000, "threads": 1}
+                        for rule in CONFIG["defaults"]["resources"]
                     },
                 },
             }
