@@ -20,9 +20,13 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/download.smk"
 include: "rules/prepare.smk"
+include: "rules/oracle.smk"
 include: "rules/train.smk"
 include: "rules/cache_activations.smk"
 include: "rules/intervene.smk"

@@ -8,6 +8,7 @@ rule cache_activations:
         meta=prepared("meta"),
     output:
         latents=f"{RUN}/latents.npz",
+        activations=f"{RUN}/activations.npz",
     params:
         evaluation=SETTINGS["evaluation"],
         n_metric=SETTINGS["metrics"]["dci"]["n_train"] + SETTINGS["metrics"]["dci"]["n_test"],

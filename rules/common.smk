@@ -14,6 +14,7 @@ SETTINGS = STUDY.settings
 STUDY_DIR = STUDY.study_dir
 DOWNLOAD_DIR = STUDY.download_dir
 DATA = f"{STUDY_DIR}/data/{{dataset}}"
+ORACLE = f"{STUDY_DIR}/oracles/{{dataset}}"
 RUN = f"{STUDY_DIR}/runs/{{dataset}}/{{arch}}/seed{{seed}}"
 RUN_ID = "{dataset}/{arch}/seed{seed}"
 
@@ -63,6 +64,22 @@ def plotting_code(stage):
     ]
 
 
+def reported(paths, category, subcategory=None, labels=None):
+    """PNG figures and Markdown/CSV tables as report items captioned from report/<name>.rst;
+    anything else (PDF copies, LaTeX) as a plain output."""
+    items = []
+    for path in paths:
+        stem, suffix = Path(path).stem, Path(path).suffix
+        caption = Path(workflow.basedir, "report", f"{stem}.rst")
+        if suffix in (".png", ".md") and caption.exists():
+            extra = {"labels": {**labels, "figure": stem}} if labels else {}
+            item = report(path, caption=str(caption), category=category, subcategory=subcategory, **extra)
+            items.append(item)
+        else:
+            items.append(path)
+    return items
+
+
 def identity(wildcards):
     return {"dataset": wildcards.dataset, "architecture": wildcards.arch, "seed": int(wildcards.seed)}
 
@@ -73,12 +90,44 @@ ALL_RUNS = expand(
     arch=list(STUDY.architectures),
     seed=list(STUDY.seeds),
 )
-TABLES = [f"{STUDY_DIR}/tables/{name}" for name in ("runs.csv", "summary.csv", "summary.md", "summary.tex")]
+FINDINGS_TABLES = (
+    "ces_dci_correlation",
+    "capacity_bottleneck",
+    "architecture_ranks",
+    "top_architectures",
+    "vq_discrete_ces",
+)
+TABLES = [
+    f"{STUDY_DIR}/tables/{name}"
+    for name in (
+        "runs.csv",
+        "summary.csv",
+        "summary.md",
+        "summary.tex",
+        "missing_runs.csv",
+        "metric_coverage.csv",
+        "findings.md",
+        *(f"{stem}.{ext}" for stem in FINDINGS_TABLES for ext in ("csv", "md")),
+    )
+]
 FIGURES = [
     f"{STUDY_DIR}/figures/{name}.{ext}"
-    for name in ("ces_vs_dci", "metric_heatmap")
+    for name in (
+        "ces_vs_dci",
+        "metric_heatmap",
+        "causal_metric_heatmap",
+        "architecture_ranks",
+        "vq_discrete_ces",
+        "capacity_bottleneck",
+    )
     for ext in ("png", "pdf")
 ]
-RUN_FIGURES = [
-    f"{run}/figures/{name}.png" for run in ALL_RUNS for name in ("training_curves", "reconstructions")
-]
+RUN_FIGURE_NAMES = (
+    "training_curves",
+    "reconstructions",
+    "traversals",
+    "effect_heatmaps",
+    "patching_heatmap",
+    "mediation",
+)
+RUN_FIGURES = [f"{run}/figures/{name}.png" for run in ALL_RUNS for name in RUN_FIGURE_NAMES]

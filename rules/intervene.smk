@@ -1,15 +1,21 @@
-# The manipulations of one model: tidy table (Parquet) and effect arrays (npz).
+# The four manipulation types (and VQ-VAE code swaps) on one model: tidy table and arrays.
 
 
 rule intervene:
     input:
         model=f"{RUN}/model.pt",
         latents=f"{RUN}/latents.npz",
+        oracle=f"{ORACLE}/oracle.pt",
+        images=prepared("images"),
+        factors=prepared("factors"),
+        meta=prepared("meta"),
     output:
         table=f"{RUN}/interventions.parquet",
         effects=f"{RUN}/effects.npz",
     params:
         interventions=SETTINGS["interventions"],
+        split_seed=SETTINGS["evaluation"]["split_seed"],
+        active_kl_threshold=SETTINGS["metrics"]["active_kl_threshold"],
         identity=identity,
     log:
         log_path("intervene", RUN_ID),

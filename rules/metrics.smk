@@ -5,6 +5,7 @@ rule metrics:
     input:
         latents=f"{RUN}/latents.npz",
         effects=f"{RUN}/effects.npz",
+        oracle=f"{ORACLE}/oracle.json",
         train_summary=f"{RUN}/train_summary.json",
         factors=prepared("factors"),
         meta=prepared("meta"),

@@ -4,9 +4,10 @@
 rule paper_figures:
     input:
         runs=f"{STUDY_DIR}/tables/runs.csv",
+        findings=[f"{STUDY_DIR}/tables/{stem}.csv" for stem in FINDINGS_TABLES],
         code=plotting_code("paper_figures"),
     output:
-        FIGURES,
+        reported(FIGURES, "3. Paper figures"),
     log:
         log_path("paper_figures", "paper_figures"),
     benchmark:

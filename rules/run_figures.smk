@@ -6,12 +6,17 @@ rule run_figures:
         losses=f"{RUN}/losses.csv",
         model=f"{RUN}/model.pt",
         latents=f"{RUN}/latents.npz",
+        effects=f"{RUN}/effects.npz",
         images=prepared("images"),
         meta=prepared("meta"),
         code=plotting_code("run_figures"),
     output:
-        curves=f"{RUN}/figures/training_curves.png",
-        reconstructions=f"{RUN}/figures/reconstructions.png",
+        reported(
+            [f"{RUN}/figures/{name}.{ext}" for name in RUN_FIGURE_NAMES for ext in ("png", "pdf")],
+            "1. Runs",
+            subcategory="{dataset}",
+            labels={"architecture": "{arch}", "seed": "{seed}"},
+        ),
     params:
         title=lambda wildcards: f"{wildcards.arch}, seed {wildcards.seed}",
     log:

@@ -90,3 +90,9 @@ def test_deep_merge_merges_nested_and_leaves_inputs_alone():
     merged = deep_merge(base, {"a": {"b": 10}})
     assert merged == {"a": {"b": 10, "c": 2}, "d": 3}
     assert base["a"]["b"] == 1
+
+
+def test_partial_flag_from_the_file_or_the_command_line(shipped):
+    assert load_study(shipped).partial is False
+    assert load_study({**shipped, "partial": "true"}).partial is True  # --config partial=true
+    assert "config key 'partial'" in _error({**shipped, "partial": "yes please"})

@@ -11,6 +11,7 @@ import math
 import shutil
 
 import matplotlib.image
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -24,7 +25,15 @@ from tests.tiny_study import (
     snakemake,
 )
 
-WORKFLOW_PARTS = ("Snakefile", "rules", "workflow_scripts", "vaecausal", "config.yaml", "envs")
+WORKFLOW_PARTS = (
+    "Snakefile",
+    "rules",
+    "workflow_scripts",
+    "vaecausal",
+    "config.yaml",
+    "envs",
+    "report",
+)
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +77,32 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
             "dci_test": 100,
             "dci_seed": 0,
             "latent_values": 3,
+            "patching_pairs": 2,
+            "circuit_fraction": 0.1,
+            "poly_threshold": 0.1,
         }
+        for metric in ("specificity", "modularity", "circuit_overlap"):
+            assert 0 <= metrics[metric] <= 1, metric
+        assert set(metrics["oracle_accuracy"]) == {"shape", "scale", "orientation", "posX", "posY"}
         table = pd.read_parquet(run / "interventions.parquet")
-        assert len(table) == 4 * 3 and set(table["manipulation"]) == {"latent_perturbation"}
-        assert (table.loc[table["value"] != 0, "effect"] > 0).any()
+        manipulations = {
+            "latent_perturbation",
+            "input_manipulation",
+            "activation_patching",
+            "causal_mediation",
+        }
+        if architecture == "vq_vae":
+            manipulations.add("code_swap")
+        assert set(table["manipulation"]) == manipulations
+        assert table["effect"].notna().any() and (table["effect"].abs() > 0).any()
+        pixels = table[table["quantity"] == "pixel_l2"]
+        swaps = 4 * 2 if architecture == "vq_vae" else 0  # 4 slots x 2 code swaps
+        assert len(pixels) == 4 * 3 + swaps  # 4 latents x 3 values
+        with np.load(run / "activations.npz") as cached:
+            layout = json.loads(str(cached["layout"]))
+            assert cached["encoder.conv1"].shape == (4, 32, 32, 32)
+            assert cached["encoder.conv1"].dtype == np.float16
+            assert layout["decoder.fc2"] == {"shape": [1024], "units": "neurons"}
         losses = pd.read_csv(run / "losses.csv")
         assert list(losses["step"]) == [10, 20]
         assert (
@@ -85,6 +116,9 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
     assert all(a in (study / "tables" / "summary.md").read_text() for a in ARCHITECTURES)
     vq = json.loads((study / "runs/tiny_dsprites/vq_vae/seed3/metrics.json").read_text())
     assert 0 < vq["codebook_usage"] <= 1 and vq["perplexity"] >= 1
+    assert vq["ces_discrete"] > 0 and len(vq["ces_discrete_per_latent"]) == 4
+    oracle = json.loads((study / "oracles/tiny_dsprites/oracle.json").read_text())
+    assert all(0 <= a <= 1 for a in oracle["held_out_accuracy"].values())
     for figure in ("ces_vs_dci", "metric_heatmap"):
         assert matplotlib.image.imread(study / "figures" / f"{figure}.png").std() > 0.01
 
@@ -124,6 +158,45 @@ def test_training_change_reruns_training_and_downstream_only(tiny_study, tmp_pat
         "paper_figures": 1,
         "all": 1,
     }
+
+
+def test_report_holds_every_figure_and_table(tiny_study):
+    workflow, work, config = tiny_study
+    report = work / "report.html"
+    result = snakemake(workflow, work, "--report", str(report), "--configfile", str(config))
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = report.read_text()
+    study = work / "results" / "tiny"
+    figures = sorted(study.glob("**/figures/*.png"))
+    assert len(figures) == 6 + 6 * len(ARCHITECTURES)
+    for item in [*figures, study / "tables" / "findings.md"]:
+        assert item.name in html, item
+
+
+def test_partial_study_aggregates_what_exists_and_names_what_is_missing(tiny_study, tmp_path):
+    workflow, work, config = tiny_study
+    partial = tmp_path / "work"
+    shutil.copytree(work, partial, symlinks=True)
+    missing = partial / "results/tiny/runs/tiny_dsprites/dip_vae_ii/seed3/metrics.json"
+    missing.unlink()
+    result = snakemake(
+        workflow,
+        partial,
+        "--cores",
+        "1",
+        "tables",
+        "--configfile",
+        str(config),
+        "--config",
+        "partial=true",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    tables = partial / "results/tiny/tables"
+    assert len(pd.read_csv(tables / "runs.csv")) == len(ARCHITECTURES) - 1
+    absent = pd.read_csv(tables / "missing_runs.csv")
+    assert absent[["architecture", "seed"]].values.tolist() == [["dip_vae_ii", 3]]
+    assert "dip_vae_ii" in (tables / "findings.md").read_text()
+    assert not missing.exists()  # partial mode plans no run's jobs
 
 
 def test_bad_configuration_stops_before_any_job(tmp_path):

@@ -41,8 +41,14 @@ TINY: dict[str, Any] = {
                     "checkpoint_every": 10,
                     "log_every": 10,
                 },
-                "evaluation": {"n_eval": 16},
-                "interventions": {"latent_values": [-2.0, 0.0, 2.0]},
+                "evaluation": {"n_eval": 16, "n_activations": 4},
+                "oracle": {"steps": 30},
+                "interventions": {
+                    "latent_values": [-2.0, 0.0, 2.0],
+                    "input_pairs": 16,
+                    "patching": {"n_pairs": 2},
+                    "code_swaps": 2,
+                },
                 # 20 steps leave posteriors near the prior: count every latent as active.
                 "metrics": {"active_kl_threshold": 0.0, "dci": {"n_train": 200, "n_test": 100}},
                 "resources": {rule: {"threads": 1} for rule in ("train", "metrics")},

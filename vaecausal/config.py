@@ -69,6 +69,7 @@ class Study:
     architectures: dict[str, ArchitectureSpec]
     seeds: tuple[int, ...]
     settings: dict[str, Any]
+    partial: bool = False  # aggregate only the runs that have finished
 
     @property
     def study_dir(self) -> str:
@@ -214,4 +215,6 @@ def load_study(config: Mapping[str, Any], study: str | None = None) -> Study:
         architectures=architectures,
         seeds=tuple(raw["seeds"]),
         settings=deep_merge(config["defaults"], raw.get("overrides", {})),
+        # `--config partial=true` arrives as a string, the config file's value as a boolean
+        partial=str(config["partial"]).lower() == "true",
     )

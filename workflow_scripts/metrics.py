@@ -10,12 +10,12 @@ with stage_log(sm.log[0]) as log:
     metrics.run(
         latents_path=Path(sm.input.latents),
         effects_path=Path(sm.input.effects),
+        oracle_report_path=Path(sm.input.oracle),
         train_summary_path=Path(sm.input.train_summary),
         prepared_dir=Path(sm.input.meta).parent,
         out_path=Path(sm.output.metrics),
         identity=sm.params.identity,
-        active_kl_threshold=sm.params.metrics["active_kl_threshold"],
-        dci_settings=sm.params.metrics["dci"],
+        settings=sm.params.metrics,
         threads=sm.threads,
         log=log,
     )

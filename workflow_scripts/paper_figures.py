@@ -7,4 +7,4 @@ from vaecausal.stages.logs import stage_log
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with stage_log(sm.log[0]) as log:
-    paper_figures.run(Path(sm.input.runs), Path(sm.output[0]).parent, log)
+    paper_figures.run(Path(sm.input.runs).parent, Path(sm.output[0]).parent, log)

@@ -11,9 +11,9 @@ with stage_log(sm.log[0]) as log:
         losses_path=Path(sm.input.losses),
         model_path=Path(sm.input.model),
         latents_path=Path(sm.input.latents),
+        effects_path=Path(sm.input.effects),
         prepared_dir=Path(sm.input.meta).parent,
-        curves_path=Path(sm.output.curves),
-        reconstructions_path=Path(sm.output.reconstructions),
+        out_dir=Path(sm.output[0]).parent,
         title=sm.params.title,
         log=log,
     )

@@ -7,7 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from vaecausal.analysis.aggregate import METRICS, load_runs, summarise, to_latex, to_markdown
+from vaecausal.analysis.aggregate import (
+    METRIC_GROUPS,
+    METRICS,
+    load_runs,
+    summarise,
+    to_latex,
+    to_markdown,
+)
 
 
 def write_runs(folder, rng=None):
@@ -48,4 +55,43 @@ def test_renderings_hold_every_metric(tmp_path):
     for label in METRICS.values():
         assert label in markdown
     assert "±" in markdown and r"$\pm$" in latex and r"beta\_vae" in latex
-    assert markdown.count("\n") == 2 + len(summary)
+    # One table per metric group: heading, blank line, header, rule, rows, blank line between.
+    tables = len(METRIC_GROUPS)
+    assert markdown.count("### ") == tables
+    assert markdown.count("\n") == tables * (4 + len(summary)) + tables - 1
+    assert latex.count(r"\begin{tabular}") == tables
+
+
+def test_missing_and_null_metrics_are_left_out_or_nan(tmp_path):
+    paths = write_runs(tmp_path)
+    for path in paths:
+        record = json.loads(path.read_text())
+        del record["mig"]  # no run reports it
+        record["sap"] = None  # metric stage wrote null
+        if record["architecture"] == "vae":
+            del record["ces"]  # only some runs report it
+        path.write_text(json.dumps(record))
+    runs = load_runs(paths)
+    assert runs["sap"].isna().all() and runs["ces"].dtype == float
+    summary = summarise(runs)
+    assert "mig_mean" not in summary and "sap_mean" not in summary
+    assert summary.loc[summary.architecture == "vae", "ces_mean"].isna().all()
+    markdown = to_markdown(summary)
+    assert "MIG" not in markdown and "SAP" not in markdown and "| –" in markdown
+    assert "--" in to_latex(summary)
+
+
+def test_n_factors_comes_from_the_scored_factor_list(tmp_path):
+    path = write_runs(tmp_path)[0]
+    record = json.loads(path.read_text())
+    record["dci_factors"] = ["shape", "scale", "posX"]
+    path.write_text(json.dumps(record))
+    assert load_runs([path])["n_factors"].tolist() == [3]
+
+
+def test_a_latent_size_sweep_splits_the_summary(tmp_path):
+    runs = load_runs(write_runs(tmp_path))
+    runs["n_latents"] = [4, 10] * 6
+    summary = summarise(runs)
+    assert len(summary) == 8 and "n_latents" in summary
+    assert "n_latents" in to_markdown(summary)

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 
 from vaecausal.interventions.latent_perturbation import (
+    latent_perturbation,
     perturbation_targets,
     perturbed_codes,
-    pixel_effect_norms,
 )
 from vaecausal.models.network import GaussianVAE
 from vaecausal.models.vq_vae import VQVAE
@@ -38,7 +38,7 @@ def _model_ignoring_latent(ignored: int) -> GaussianVAE:
 def test_ignored_latent_has_zero_effect_and_used_latents_do_not():
     model = _model_ignoring_latent(2)
     mu = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
-    norms = pixel_effect_norms(model, mu, [-3.0, 0.0, 3.0], decode_batch=7)
+    norms = latent_perturbation(model, mu, [-3.0, 0.0, 3.0], decode_batch=7)[0]
     assert norms.shape == (5, 4, 3)
     assert np.abs(norms[:, 2]).max() < 1e-6
     assert norms[:, [0, 1, 3]].mean(axis=(0, 2)).min() > 1e-3
@@ -47,15 +47,15 @@ def test_ignored_latent_has_zero_effect_and_used_latents_do_not():
 def test_setting_a_latent_to_its_own_value_has_zero_effect():
     model = _model_ignoring_latent(0)
     mu = np.full((3, 4), 0.5, dtype=np.float32)
-    norms = pixel_effect_norms(model, mu, [0.5], decode_batch=100)
+    norms = latent_perturbation(model, mu, [0.5], decode_batch=100)[0]
     assert np.abs(norms).max() < 1e-6
 
 
 def test_result_does_not_depend_on_decode_batch():
     model = _model_ignoring_latent(1)
     mu = np.random.default_rng(1).normal(size=(9, 4)).astype(np.float32)
-    small = pixel_effect_norms(model, mu, [-1.0, 2.0], decode_batch=3)
-    large = pixel_effect_norms(model, mu, [-1.0, 2.0], decode_batch=10_000)
+    small = latent_perturbation(model, mu, [-1.0, 2.0], decode_batch=3)[0]
+    large = latent_perturbation(model, mu, [-1.0, 2.0], decode_batch=10_000)[0]
     np.testing.assert_allclose(small, large, rtol=1e-4, atol=1e-6)
 
 
@@ -79,5 +79,5 @@ def test_small_moves_of_a_vq_slot_snap_back_to_the_same_code():
         model.quantiser.codebook.weight.copy_(torch.randn(16, 2) * 3)
         z_e = model.quantiser.codebook.weight[torch.tensor([[1, 2, 3]] * 20)].clone()
     z_e += 0.01 * torch.randn_like(z_e)  # near the codes: a spread of ~0.01
-    norms = pixel_effect_norms(model, z_e.numpy(), [-1.0, 1.0], decode_batch=64)
+    norms = latent_perturbation(model, z_e.numpy(), [-1.0, 1.0], decode_batch=64)[0]
     assert np.abs(norms).max() < 1e-6

@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from vaecausal.metrics.causal import (
     active_latents,
     ces_per_latent,
     kl_per_latent,
     model_ces,
+    model_specificity,
     rms_scale,
+    specificity_per_latent,
 )
 
 
@@ -32,3 +35,16 @@ def test_ces_is_the_mean_effect_over_images_and_values_and_over_active_latents()
     assert model_ces(ces, np.array([True, False, True])) == 1.0
     assert math.isnan(model_ces(ces, np.zeros(3, bool)))
     assert rms_scale(3) == math.sqrt(3 * 64 * 64)
+
+
+def test_specificity_is_one_for_a_single_factor_and_zero_for_all_equally():
+    effect = np.array([[0.0, 0.7, 0.0], [0.2, 0.2, 0.2], [0.0, 0.0, 0.0], [0.1, 0.3, 0.0]])
+    normalised, inverse = specificity_per_latent(effect)
+    assert normalised[0] == pytest.approx(1.0)
+    assert normalised[1] == pytest.approx(0.0, abs=1e-12)
+    assert np.isnan(normalised[2])  # moves nothing: no distribution
+    assert 0 < normalised[3] < 1
+    assert inverse[0] == pytest.approx(1e6) and inverse[1] == pytest.approx(1 / np.log(3))
+    ces = np.array([3.0, 1.0, 0.0, 0.0])
+    active = np.array([True, True, True, False])
+    assert model_specificity(normalised, ces, active) == pytest.approx(0.75)

@@ -1,24 +1,100 @@
-"""Every figure renders from a runs table, as PNG and PDF."""
+"""Every paper figure renders, as PNG and PDF, from a full study and from partial ones."""
 
 from __future__ import annotations
 
 import matplotlib.image
+import matplotlib.pyplot as plt
 import pandas as pd
+import pytest
 
-from tests.analysis.test_aggregate import write_runs
-from vaecausal.analysis.aggregate import load_runs
+from tests.analysis.synthetic import study, write_metrics
+from vaecausal.analysis.findings import Resampling
+from vaecausal.plots import capacity_bottleneck, ces_vs_dci, metric_heatmap, vq_discrete_ces
+from vaecausal.stages import tables
 from vaecausal.stages.logs import stage_log
 from vaecausal.stages.paper_figures import FIGURES, run
 
+FAST = Resampling(n_boot=200, n_perm=200)
+PARTIAL = {
+    "full": lambda: study(("dsprites", "celeba"), seeds=(0, 1)),
+    "no_run": lambda: study(("dsprites",)).iloc[:0],
+    # one dataset, one seed, two architectures, only CES and DCI: no CI, no ratio, no VQ-VAE
+    "tiny": lambda: study(("dsprites",), ("vae", "beta_vae"), seeds=(0,))[
+        ["dataset", "dataset_label", "architecture", "seed", "ces", "dci_disentanglement"]
+    ],
+    # VQ-VAE without discrete CES, no CES at all on one dataset
+    "gaps": lambda: (
+        study(("dsprites", "3dshapes"), ("vae", "vq_vae"), seeds=(0, 1))
+        .drop(columns=["ces_discrete", "ces_discrete_rms"])
+        .assign(ces=lambda r: r["ces"].where(r["dataset"] == "dsprites"))
+    ),
+}
 
-def test_paper_figures_are_written(tmp_path):
-    runs_csv = tmp_path / "runs.csv"
-    load_runs(write_runs(tmp_path)).to_csv(runs_csv, index=False)
-    with stage_log(tmp_path / "log.txt") as log:
-        run(runs_csv, tmp_path / "figures", log)
+
+def tables_of(runs: pd.DataFrame, folder) -> object:
+    """Run the tables stage on ``runs``' metrics files; return the tables folder."""
+    paths = write_metrics(runs, folder / "metrics")
+    with stage_log(folder / "tables.log") as log:
+        tables.run([str(p) for p in paths], folder / "tables", log, resampling=FAST)
+    return folder / "tables"
+
+
+def texts(figure: plt.Figure) -> str:
+    """All text drawn on a figure (titles, annotations, tick labels, legends)."""
+    return "\n".join(t.get_text() for t in figure.findobj(matplotlib.text.Text))
+
+
+@pytest.mark.parametrize("case", list(PARTIAL))
+def test_every_figure_is_written_from_full_and_partial_studies(tmp_path, case):
+    tables_dir = tables_of(PARTIAL[case](), tmp_path)
+    with stage_log(tmp_path / "figures.log") as log:
+        run(tables_dir, tmp_path / "figures", log)
     for name in FIGURES:
         png = matplotlib.image.imread(tmp_path / "figures" / f"{name}.png")
-        assert png.shape[0] > 200 and png.shape[1] > 200
-        assert png[..., :3].std() > 0.05  # not a blank canvas
-        assert (tmp_path / "figures" / f"{name}.pdf").read_bytes().startswith(b"%PDF")
-    assert pd.read_csv(runs_csv).shape[0] == 12
+        assert png.shape[0] > 200 and png.shape[1] > 200, name
+        assert png[..., :3].std() > 0.05, name  # not a blank canvas
+        assert (tmp_path / "figures" / f"{name}.pdf").read_bytes().startswith(b"%PDF"), name
+    assert (tmp_path / "figures.log").read_text().count("wrote") == len(FIGURES)
+
+
+def test_figures_say_why_their_data_are_missing(tmp_path):
+    folder = tables_of(PARTIAL["tiny"](), tmp_path)
+    runs = pd.read_csv(folder / "runs.csv")
+    capacity = capacity_bottleneck.plot(pd.read_csv(folder / "capacity_bottleneck.csv"))
+    assert "not available:\nthe runs report no number of varying" in texts(capacity)
+    vq = vq_discrete_ces.plot(runs, pd.read_csv(folder / "vq_discrete_ces.csv"))
+    assert "the study has no VQ-VAE run" in texts(vq)
+    scatter = ces_vs_dci.plot(runs, pd.read_csv(folder / "ces_dci_correlation.csv"))
+    assert "ρ n/a (2 run(s), need 3)" in texts(scatter)
+    heatmap = metric_heatmap.plot(runs.drop(columns=["dci_disentanglement"]))
+    assert "no run reports any of these metrics yet" in texts(heatmap)
+    plt.close("all")
+
+
+def test_scatter_annotates_the_findings_table_numbers(tmp_path):
+    folder = tables_of(PARTIAL["full"](), tmp_path)
+    correlations = pd.read_csv(folder / "ces_dci_correlation.csv")
+    figure = ces_vs_dci.plot(pd.read_csv(folder / "runs.csv"), correlations)
+    row = correlations.query("runs == 'continuous latents only' and dataset == 'celeba'")
+    row = row.query("method == 'spearman'").iloc[0]
+    expected = f"no VQ-VAE (n={row['n_runs']}): ρ={row['estimate']:.2f} [{row['ci_low']:.2f}"
+    assert expected in texts(figure)
+    assert "fit, no VQ-VAE" in texts(figure) and "CelebA" in texts(figure)
+    plt.close(figure)
+
+
+def test_capacity_names_datasets_on_the_axis_and_a_sweep_gets_lines(tmp_path):
+    folder = tables_of(PARTIAL["full"](), tmp_path)
+    capacity = pd.read_csv(folder / "capacity_bottleneck.csv")
+    assert "CelebA (40/10)" in texts(capacity_bottleneck.plot(capacity))
+    sweep = pd.concat(
+        [
+            capacity.assign(n_latents=d, factors_per_latent=capacity["n_factors"] / d)
+            for d in (4, 6, 8, 10)
+        ]
+    )
+    figure = capacity_bottleneck.plot(sweep)
+    right = figure.axes[1]
+    assert len(right.get_lines()) >= 2  # one line per dataset's sweep (plus the zero line)
+    assert "CelebA" in texts(figure) and "CelebA (40/10)" not in texts(figure)
+    plt.close("all")

@@ -1,4 +1,9 @@
-"""Gather every run's ``metrics.json`` into one tidy table and summarise it over seeds."""
+"""Gather every run's ``metrics.json`` into one tidy table and summarise it over seeds.
+
+Runs come from branches of the pipeline that do not all compute the same metrics yet, and a
+partial study may hold only some runs: every function here works on whatever subset of metric
+columns exists, and a metric that no run reports is left out of the tables rather than shown empty.
+"""
 
 from __future__ import annotations
 
@@ -10,58 +15,162 @@ import pandas as pd
 
 RUN_KEYS = ("dataset", "architecture", "seed")
 
-# Columns of the summary table, in order, with their display names.
-METRICS: dict[str, str] = {
-    "dci_disentanglement": "DCI-D",
-    "dci_completeness": "DCI-C",
-    "dci_informativeness": "DCI-I",
-    "ces": "CES",
-    "ces_rms": "CES_rms",
-    "n_active": "active",
-    "reconstruction_loss": "recon",
-    "training_seconds": "train s",
+# The summary's metrics, grouped as the tables show them: column -> display name.
+METRIC_GROUPS: dict[str, dict[str, str]] = {
+    "Disentanglement (standard scores)": {
+        "dci_disentanglement": "DCI-D",
+        "dci_completeness": "DCI-C",
+        "dci_informativeness": "DCI-I",
+        "mig": "MIG",
+        "sap": "SAP",
+        "factor_vae_score": "FactorVAE",
+        "beta_vae_score": "BetaVAE",
+        "modularity_ridgeway": "Modularity (R&M)",
+        "explicitness": "Explicitness",
+    },
+    "Causal metrics": {
+        "ces": "CES",
+        "ces_rms": "CES_rms",
+        "specificity": "specificity",
+        "modularity": "circuit modularity",
+        "circuit_overlap": "circuit overlap",
+        "ces_discrete": "CES discrete",
+        "ces_discrete_rms": "CES_rms discrete",
+        "specificity_discrete": "specificity discrete",
+        "modularity_discrete": "circuit modularity discrete",
+    },
+    "Model and training": {
+        "n_active": "active latents",
+        "reconstruction_loss": "recon. loss",
+        "mean_image_loss": "mean-image loss",
+        "training_seconds": "train time (s)",
+    },
 }
+METRICS: dict[str, str] = {
+    column: label for group in METRIC_GROUPS.values() for column, label in group.items()
+}
+# Per-run descriptors that are numbers but not metrics to average.
+NUMERIC_DESCRIPTORS = ("seed", "n_latents", "n_factors")
+
+
+def read_record(path: str | Path) -> dict:
+    """A run's scalar entries (lists such as per-latent values are left out).
+
+    ``n_factors`` is derived from the list of scored factors when the run predates that key.
+    """
+    record = json.loads(Path(path).read_text())
+    scalars = {k: v for k, v in record.items() if not isinstance(v, list | dict)}
+    if "n_factors" not in scalars and isinstance(record.get("dci_factors"), list):
+        scalars["n_factors"] = len(record["dci_factors"])
+    return scalars
+
+
+def runs_table(records: Iterable[dict]) -> pd.DataFrame:
+    """One row per run, metric columns numeric (JSON nulls become NaN), sorted by run identity."""
+    runs = pd.DataFrame(list(records))
+    for key in RUN_KEYS:
+        if key not in runs:
+            runs[key] = pd.Series(dtype="float64" if key == "seed" else "str")
+    for column in (*METRICS, *NUMERIC_DESCRIPTORS):
+        if column in runs:
+            runs[column] = pd.to_numeric(runs[column], errors="coerce")
+    if "dataset_label" not in runs:
+        runs["dataset_label"] = runs["dataset"]
+    runs["dataset_label"] = runs["dataset_label"].fillna(runs["dataset"])
+    order = [*RUN_KEYS, *(["n_latents"] if "n_latents" in runs else [])]
+    return runs.sort_values(order).reset_index(drop=True)
 
 
 def load_runs(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """One row per run with its scalar metrics (lists such as per-latent values are left out)."""
-    rows = []
-    for path in paths:
-        record = json.loads(Path(path).read_text())
-        rows.append({k: v for k, v in record.items() if not isinstance(v, list | dict)})
-    runs = pd.DataFrame(rows)
-    return runs.sort_values(list(RUN_KEYS)).reset_index(drop=True)
+    """The tidy runs table of the given ``metrics.json`` files."""
+    return runs_table(read_record(path) for path in paths)
+
+
+def present_metrics(runs: pd.DataFrame) -> list[str]:
+    """Metrics, in table order, that at least one run reports."""
+    return [m for m in METRICS if m in runs and runs[m].notna().any()]
+
+
+def group_keys(runs: pd.DataFrame) -> list[str]:
+    """dataset x architecture, split by latent size too when a sweep varies it within a pair."""
+    keys = ["dataset", "architecture"]
+    if "n_latents" in runs and (runs.groupby(keys)["n_latents"].nunique() > 1).any():
+        keys.append("n_latents")
+    return keys
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     """Mean, standard deviation (ddof=1) and run count per dataset x architecture."""
-    grouped = runs.groupby(["dataset", "architecture"], sort=True)[list(METRICS)]
-    summary = grouped.agg(["mean", "std"])
+    keys = group_keys(runs)
+    metrics = present_metrics(runs)
+    grouped = runs.groupby(keys, sort=True)
+    counts = grouped.size().rename("n_runs").to_frame()
+    if not metrics:
+        return counts.reset_index()
+    summary = grouped[metrics].agg(["mean", "std"])
     summary.columns = [f"{metric}_{stat}" for metric, stat in summary.columns]
-    summary["n_runs"] = runs.groupby(["dataset", "architecture"]).size()
-    return summary.reset_index()
+    return summary.join(counts).reset_index()
 
 
-def mean_std_strings(summary: pd.DataFrame, digits: int = 3, pm: str = "±") -> pd.DataFrame:
-    """The summary as display strings 'mean ± std', one column per metric."""
-    table = summary[["dataset", "architecture"]].copy()
-    for metric, label in METRICS.items():
-        mean, std = summary[f"{metric}_mean"], summary[f"{metric}_std"]
-        table[label] = [
-            f"{m:.{digits}f}" if pd.isna(s) else f"{m:.{digits}f} {pm} {s:.{digits}f}"
-            for m, s in zip(mean, std, strict=True)
+def summary_metrics(summary: pd.DataFrame) -> list[str]:
+    """Metrics, in table order, that the summary holds."""
+    return [m for m in METRICS if f"{m}_mean" in summary]
+
+
+def _mean_std(mean: float, std: float, digits: int, pm: str, missing: str) -> str:
+    if pd.isna(mean):
+        return missing
+    if pd.isna(std):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} {pm} {std:.{digits}f}"
+
+
+def mean_std_strings(
+    summary: pd.DataFrame,
+    metrics: list[str] | None = None,
+    digits: int = 3,
+    pm: str = "±",
+    missing: str = "–",
+) -> pd.DataFrame:
+    """The summary as display strings 'mean ± std' ('–' where no run has the metric)."""
+    keys = [k for k in ("dataset", "architecture", "n_latents") if k in summary]
+    table = summary[keys].copy()
+    for metric in summary_metrics(summary) if metrics is None else metrics:
+        table[METRICS[metric]] = [
+            _mean_std(m, s, digits, pm, missing)
+            for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"], strict=True)
         ]
     table["runs"] = summary["n_runs"]
     return table
 
 
+def _groups(summary: pd.DataFrame) -> dict[str, list[str]]:
+    """The metric groups that hold at least one of the summary's metrics."""
+    held = set(summary_metrics(summary))
+    groups = {title: [m for m in group if m in held] for title, group in METRIC_GROUPS.items()}
+    return {title: metrics for title, metrics in groups.items() if metrics}
+
+
 def to_markdown(summary: pd.DataFrame) -> str:
-    return mean_std_strings(summary).to_markdown(index=False) + "\n"
+    """One Markdown table per metric group, so a full study stays readable on a screen."""
+    sections = [
+        f"### {title}\n\n{mean_std_strings(summary, metrics).to_markdown(index=False)}\n"
+        for title, metrics in _groups(summary).items()
+    ]
+    return "\n".join(sections) if sections else "No metrics were reported by any run.\n"
+
+
+def _latex_escape(text: str) -> str:
+    return text.replace("_", r"\_").replace("&", r"\&")
 
 
 def to_latex(summary: pd.DataFrame) -> str:
-    table = mean_std_strings(summary, pm=r"$\pm$")
-    table.columns = [str(c).replace("_", r"\_") for c in table.columns]
-    for column in ("dataset", "architecture"):
-        table[column] = table[column].str.replace("_", r"\_")
-    return table.to_latex(index=False, escape=False)
+    """One LaTeX tabular per metric group, mean $\\pm$ std over seeds."""
+    sections = []
+    for title, metrics in _groups(summary).items():
+        table = mean_std_strings(summary, metrics, pm=r"$\pm$", missing="--")
+        table.columns = [_latex_escape(str(c)) for c in table.columns]
+        for column in ("dataset", "architecture"):
+            table[column] = table[column].map(_latex_escape)
+        sections.append(f"% {title}\n" + table.to_latex(index=False, escape=False))
+    return "\n".join(sections)

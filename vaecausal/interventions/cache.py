@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from vaecausal.data.loader import BatchGatherer
+from vaecausal.interventions.hooks import captured, is_linear
 from vaecausal.models.network import LatentModel
 
 
@@ -45,3 +46,20 @@ def mean_image_reconstruction(
         bce = F.binary_cross_entropy(mean.expand_as(x), x, reduction="none")
         losses.append(bce.flatten(1).sum(1).cpu())
     return torch.cat(losses).numpy()
+
+
+@torch.no_grad()
+def hook_activations(
+    model: LatentModel, images: torch.Tensor, batch_size: int = 256
+) -> dict[str, np.ndarray]:
+    """Every hook point's activation of ``images`` (encoding, then decoding the intervention
+    latents); linear layers as (B, neurons), conv layers as (B, channels, H, W)."""
+    names = model.hook_point_names()
+    parts: dict[str, list[torch.Tensor]] = {name: [] for name in names}
+    for start in range(0, len(images), batch_size):
+        with captured(model, names) as outputs:
+            model.decode_latents(model.summarise(images[start : start + batch_size])["latents"])
+        for name in names:
+            value = outputs[name]
+            parts[name].append((value.flatten(1) if is_linear(model, name) else value).cpu())
+    return {name: torch.cat(values).numpy() for name, values in parts.items()}

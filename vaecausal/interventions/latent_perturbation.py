@@ -2,9 +2,10 @@
 
 For every evaluation code z (mu(x), or a VQ-VAE's z_e), latent i and value v, z^{i<-v} is z with
 latent i set to centre_i + v * scale_i (prior units for Gaussian latents; z_e's per-dim mean and
-standard deviation for a VQ-VAE, applied before quantisation). The pixel effect is
-||xhat(z^{i<-v}) - xhat(z)||_2 over all pixels and channels. All latents and values of a batch of
-codes go through the decoder together, in calls of at most ``decode_batch`` codes.
+standard deviation for a VQ-VAE, applied before quantisation). Measured per change (see
+``decoder_effects``): the pixel effect ||xhat(z^{i<-v}) - xhat(z)||_2, the oracle's factor effect
+E[i, k] and each decoder unit's activation change. All latents and values of a batch of codes go
+through the decoder together, in calls of at most ``decode_batch`` codes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vaecausal.interventions.decoder_effects import (
+    DECODER_HOOKS,
+    EffectSums,
+    measure_decoder_change,
+)
+from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.models.network import LatentModel
 
 
@@ -33,23 +40,43 @@ def perturbed_codes(z: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return codes
 
 
+def value_targets(model: LatentModel, latents: torch.Tensor, values: list[float]) -> torch.Tensor:
+    """Each latent's target for each grid value, (d, V, ...), in the model's perturbation frame
+    estimated on ``latents``."""
+    centre, scale = model.perturbation_frame(latents)
+    return perturbation_targets(
+        centre, scale, torch.as_tensor(values, dtype=latents.dtype, device=latents.device)
+    )
+
+
 @torch.no_grad()
-def pixel_effect_norms(
-    model: LatentModel, latents: np.ndarray, values: list[float], decode_batch: int
-) -> np.ndarray:
-    """||xhat(z^{i<-v}) - xhat(z)||_2 for every code, latent and value: shape (N, d, V)."""
+def latent_perturbation(
+    model: LatentModel,
+    latents: np.ndarray,
+    values: list[float],
+    decode_batch: int,
+    oracle: FactorOracle | None = None,
+    hooks: tuple[str, ...] = DECODER_HOOKS,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(pixel effect norms (N, d, V), mean factor effects (with an oracle) and activation effects
+    at ``hooks``, as ``EffectSums.means``)."""
     device = next(model.parameters()).device
     all_latents = torch.as_tensor(latents, device=device)
-    centre, scale = model.perturbation_frame(all_latents)
-    grid = torch.as_tensor(values, dtype=all_latents.dtype, device=device)
-    targets = perturbation_targets(centre, scale, grid)
+    targets = value_targets(model, all_latents, values)
     n, d, n_values = latents.shape[0], latents.shape[1], len(values)
     images_per_call = max(1, decode_batch // (d * n_values))
-    out = np.empty((n, d, n_values), dtype=np.float32)
+    norms = np.empty((n, d, n_values), dtype=np.float32)
+    sums = EffectSums(d)
     for start in range(0, n, images_per_call):
         z = all_latents[start : start + images_per_call]
-        base = torch.sigmoid(model.decode_latents(z)).flatten(1)
-        codes = perturbed_codes(z, targets).flatten(0, 2)
-        perturbed = torch.sigmoid(model.decode_latents(codes)).reshape(len(z), d, n_values, -1)
-        out[start : start + len(z)] = (perturbed - base[:, None, None]).norm(dim=-1).cpu().numpy()
-    return out
+        changed = model.decoder_input(perturbed_codes(z, targets).flatten(0, 2))
+        change = measure_decoder_change(
+            model,
+            model.decoder_input(z),
+            changed.reshape(len(z), d, n_values, -1),
+            oracle,
+            sums,
+            hooks,
+        )
+        norms[start : start + len(z)] = change.cpu().numpy()
+    return norms, sums.means()

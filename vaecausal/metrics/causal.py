@@ -41,3 +41,27 @@ def model_ces(ces: np.ndarray, active: np.ndarray) -> float:
 def rms_scale(channels: int, image_size: int = 64) -> float:
     """sqrt(C * H * W): divides a pixel L2 norm into a per-pixel root-mean-square."""
     return math.sqrt(channels * image_size * image_size)
+
+
+def specificity_per_latent(factor_effect: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(S_i = 1 - H(p_i)/log K, the public formula's 1/(H(p_i) + 1e-6)) from E (d, K), with
+    p_i = E[i, :] / sum_k E[i, k]. S is 1 when a latent moves exactly one factor and 0 when it
+    moves all equally; a latent that moves nothing gets NaN (no distribution to speak of)."""
+    effect = np.clip(np.asarray(factor_effect, dtype=np.float64), 0.0, None)
+    total = effect.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(total > 0, effect / total, np.nan)
+        terms = np.where(p > 0, p * np.log(p), 0.0)
+    entropy = np.where(np.isnan(p).any(axis=1), np.nan, -terms.sum(axis=1))
+    n_factors = effect.shape[1]
+    normalised = 1.0 - entropy / math.log(n_factors) if n_factors > 1 else np.ones(len(effect))
+    return normalised, 1.0 / (entropy + 1e-6)
+
+
+def model_specificity(specificity: np.ndarray, ces: np.ndarray, active: np.ndarray) -> float:
+    """sum_i w_i S_i over active latents with w_i = CES_i / sum_j CES_j."""
+    keep = active & ~np.isnan(specificity)
+    weights = ces[keep]
+    if not keep.any() or weights.sum() <= 0:
+        return math.nan
+    return float((weights / weights.sum()) @ specificity[keep])

@@ -23,10 +23,34 @@ def _same_padding(kernel: int) -> int:
     return (kernel - 2) // 2
 
 
-class Encoder(nn.Module):
+class HookChain(nn.Module):
+    """A chain of hook-point layers, each fed by the previous one's activation.
+
+    Because the chain is strictly feed-forward, an intervention at one hook point only needs the
+    layers after it: ``forward_from`` resumes the chain from a given (possibly patched)
+    activation, which is how activation patching avoids recomputing the layers before it.
+    """
+
+    hook_points: tuple[str, ...]
+    linear_hook_points: frozenset[str]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for name in self.hook_points:
+            x = getattr(self, name)(x)
+        return x
+
+    def forward_from(self, name: str, activation: torch.Tensor) -> torch.Tensor:
+        """The chain's output when hook point ``name`` outputs ``activation``."""
+        for later in self.hook_points[self.hook_points.index(name) + 1 :]:
+            activation = getattr(self, later)(activation)
+        return activation
+
+
+class Encoder(HookChain):
     """x (B, C, 64, 64) -> features (B, 256); hook points conv1..conv4 and fc."""
 
     hook_points = ("conv1", "conv2", "conv3", "conv4", "fc")
+    linear_hook_points = frozenset({"fc"})
 
     def __init__(self, channels: int, kernels: Sequence[int] = (4, 4, 2, 2)) -> None:
         super().__init__()
@@ -36,16 +60,16 @@ class Encoder(nn.Module):
             self.add_module(f"conv{i + 1}", nn.Sequential(conv, nn.ReLU()))
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(64 * 4 * 4, 256), nn.ReLU())
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for name in self.hook_points:
-            x = getattr(self, name)(x)
-        return x
 
+class Decoder(HookChain):
+    """z (B, d) -> logits (B, C, 64, 64); hook points fc1, fc2, deconv1..deconv4.
 
-class Decoder(nn.Module):
-    """z (B, d) -> logits (B, C, 64, 64); hook points fc1, fc2, deconv1..deconv4."""
+    ``fc2``'s 1024 neurons are reshaped to 64 x 4 x 4 inside the hook point; its units are still
+    the 1024 neurons.
+    """
 
     hook_points = ("fc1", "fc2", "deconv1", "deconv2", "deconv3", "deconv4")
+    linear_hook_points = frozenset({"fc1", "fc2"})
 
     def __init__(self, n_latents: int, channels: int) -> None:
         super().__init__()
@@ -56,11 +80,6 @@ class Decoder(nn.Module):
             deconv = nn.ConvTranspose2d(widths[i], widths[i + 1], 4, 2, 1)
             last = i == 3
             self.add_module(f"deconv{i + 1}", deconv if last else nn.Sequential(deconv, nn.ReLU()))
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        for name in self.hook_points:
-            z = getattr(self, name)(z)
-        return z
 
 
 class LatentModel(nn.Module):
@@ -73,6 +92,8 @@ class LatentModel(nn.Module):
 
     channels: int
     n_latents: int
+    encoder: Encoder
+    decoder: Decoder
 
     @abstractmethod
     def constructor_arguments(self) -> dict[str, Any]:
@@ -83,8 +104,16 @@ class LatentModel(nn.Module):
         """Arrays to cache for images ``x``: at least ``latents`` and ``metric_codes`` (B, k)."""
 
     @abstractmethod
+    def latents_from_features(self, features: torch.Tensor) -> torch.Tensor:
+        """Intervention latents from the encoder's last hook point (``encoder.fc``)."""
+
+    @abstractmethod
+    def decoder_input(self, latents: torch.Tensor) -> torch.Tensor:
+        """What the decoder's first layer reads for intervention latents (B, d, ...)."""
+
     def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
         """Logits of the image decoded from intervention latents."""
+        return self.decoder(self.decoder_input(latents))
 
     @abstractmethod
     def perturbation_frame(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -95,6 +124,10 @@ class LatentModel(nn.Module):
         return [f"encoder.{n}" for n in Encoder.hook_points] + [
             f"decoder.{n}" for n in Decoder.hook_points
         ]
+
+    def hook_module(self, name: str) -> nn.Module:
+        """The layer whose output is hook point ``name`` (e.g. ``decoder.deconv2``)."""
+        return self.get_submodule(name)
 
 
 class GaussianVAE(LatentModel):
@@ -125,8 +158,11 @@ class GaussianVAE(LatentModel):
         mu, logvar = self.encode(x)
         return {"latents": mu, "logvar": logvar, "metric_codes": mu}
 
-    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
-        return self.decode(latents)
+    def latents_from_features(self, features: torch.Tensor) -> torch.Tensor:
+        return self.mean_head(features)
+
+    def decoder_input(self, latents: torch.Tensor) -> torch.Tensor:
+        return latents
 
     def perturbation_frame(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Prior units: z_i := v."""

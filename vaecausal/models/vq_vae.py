@@ -97,9 +97,10 @@ class VQVAE(LatentModel):
 
     def encode_slots(self, x: torch.Tensor) -> torch.Tensor:
         """z_e, shape (B, d, e)."""
-        return self.pre_quantisation(self.encoder(x)).reshape(
-            -1, self.n_latents, self.embedding_dim
-        )
+        return self.latents_from_features(self.encoder(x))
+
+    def latents_from_features(self, features: torch.Tensor) -> torch.Tensor:
+        return self.pre_quantisation(features).reshape(-1, self.n_latents, self.embedding_dim)
 
     def decode(self, z_q: torch.Tensor) -> torch.Tensor:
         return self.decoder(z_q.flatten(1))
@@ -118,9 +119,13 @@ class VQVAE(LatentModel):
         _, codes, z_q = self.quantiser(z_e)
         return {"latents": z_e, "codes": codes, "metric_codes": z_q.flatten(1)}
 
-    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
-        """Quantise (perturbed) z_e, then decode: small moves snap back to the same code."""
-        return self.decode(self.quantiser(latents)[0])
+    def decoder_input(self, latents: torch.Tensor) -> torch.Tensor:
+        """Quantise (perturbed) z_e: small moves snap back to the same code."""
+        return self.quantiser(latents)[0].flatten(1)
+
+    def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
+        """Logits of the image decoded from discrete codes (B, d): for code swaps."""
+        return self.decode(self.quantiser.codebook(codes))
 
     def perturbation_frame(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Units of z_e's per-dim standard deviation around its mean over ``latents``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -25,6 +27,66 @@ ARCHITECTURE_LABELS = {
 def apply_style() -> None:
     sns.set_theme(context="paper", style="whitegrid", font_scale=1.2)
     plt.rcParams.update({"figure.dpi": 150, "savefig.bbox": "tight", "pdf.fonttype": 42})
+
+
+def architecture_label(name: str) -> str:
+    """Display name of an architecture; unknown names (a new objective) are shown as they are."""
+    return ARCHITECTURE_LABELS.get(name, name)
+
+
+def architecture_order(names: object) -> list[str]:
+    """The architectures present in ``names``, in the house order, unknown ones last."""
+    present = set(names)  # type: ignore[call-overload]
+    known = [a for a in ARCHITECTURE_ORDER if a in present]
+    return known + sorted(present - set(known))
+
+
+def architecture_markers() -> dict[str, str]:
+    """One fixed marker per architecture (display name), so colour is not the only cue."""
+    markers = ("o", "s", "D", "^", "v", "P")
+    return {ARCHITECTURE_LABELS[a]: m for a, m in zip(ARCHITECTURE_ORDER, markers, strict=True)}
+
+
+def panel_grid(
+    n_panels: int, panel_size: tuple[float, float], max_columns: int = 3
+) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A figure of ``n_panels`` axes on a grid at most ``max_columns`` wide; spare cells hidden.
+
+    Returns the visible axes in reading order, then the hidden ones (free room for a legend).
+    """
+    columns = max(1, min(max_columns, n_panels))
+    rows = max(1, math.ceil(n_panels / columns))
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(panel_size[0] * columns, panel_size[1] * rows), squeeze=False
+    )
+    flat = list(axes.flat)
+    for axis in flat[n_panels:]:
+        axis.set_axis_off()
+    return figure, flat
+
+
+def unavailable(axis: plt.Axes, reason: str) -> None:
+    """Mark a panel whose data do not exist yet, saying why, instead of leaving it blank."""
+    axis.set_axis_off()
+    axis.text(
+        0.5,
+        0.5,
+        "not available:\n" + textwrap.fill(reason, 40),
+        transform=axis.transAxes,
+        ha="center",
+        va="center",
+        fontsize=10,
+        color="0.35",
+        bbox={"boxstyle": "round,pad=0.6", "facecolor": "0.96", "edgecolor": "0.75"},
+    )
+
+
+def unavailable_figure(title: str, reason: str) -> plt.Figure:
+    """A whole figure that cannot be drawn from a partial study: one labelled panel."""
+    figure, axis = plt.subplots(figsize=(6.0, 3.0))
+    unavailable(axis, reason)
+    figure.suptitle(title)
+    return figure
 
 
 def architecture_palette() -> dict[str, tuple[float, float, float]]:

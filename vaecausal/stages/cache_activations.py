@@ -4,10 +4,15 @@ The evaluation set feeds the interventions; the scoring sample (train + test cod
 disentanglement metrics. Both index sets are drawn with fixed seeds from the dataset alone, so
 every model trained on a dataset is evaluated on the same images. Arrays are stored as
 ``<set>_<name>`` (e.g. ``eval_latents``, ``scoring_metric_codes``).
+
+Every hook point's activations for the first ``n_activations`` evaluation images go to a second
+file, as float16 with their layout recorded (``layout``: per hook point its shape, whether units
+are channels or neurons), for analyses beyond the pipeline's own.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +20,7 @@ import torch
 
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta, sample_indices
-from vaecausal.interventions.cache import encode, mean_image_reconstruction
+from vaecausal.interventions.cache import encode, hook_activations, mean_image_reconstruction
 from vaecausal.models.device import choose_device
 from vaecausal.models.saved import load_model
 from vaecausal.stages.logs import Log
@@ -25,8 +30,10 @@ def run(
     model_path: Path,
     prepared_dir: Path,
     out_path: Path,
+    activations_path: Path,
     n_eval: int,
     split_seed: int,
+    n_activations: int,
     n_metric: int,
     metric_seed: int,
     threads: int,
@@ -54,6 +61,19 @@ def run(
     if codebook_size is not None:  # discrete latents: the metrics report codebook usage
         arrays["codebook_size"] = np.asarray(codebook_size)
     np.savez(out_path, **arrays)
+    shown = sets["eval"][:n_activations]
+    log(f"caching every hook point's activations of {len(shown)} evaluation images")
+    activations = hook_activations(model, images.gather(shown))
+    layout = {
+        name: {"shape": list(a.shape[1:]), "units": "neurons" if a.ndim == 2 else "channels"}
+        for name, a in activations.items()
+    }
+    np.savez(
+        activations_path,
+        indices=shown,
+        layout=np.asarray(json.dumps(layout)),
+        **{name: a.astype(np.float16) for name, a in activations.items()},
+    )
     log(
         f"eval reconstruction loss {arrays['eval_reconstruction'].mean():.2f} nats/image "
         f"(mean image: {arrays['eval_mean_image_reconstruction'].mean():.2f})"

@@ -1,64 +1,251 @@
-"""Stage ``intervene``: latent perturbation of one model on its evaluation set.
+"""Stage ``intervene``: the four manipulation types on one trained model.
 
-Writes the tidy table (one row per model, manipulation, layer, unit, factor, value) as Parquet and
-the full effect array (N_eval, d, V) as ``.npz`` for the metrics stage.
+1. latent perturbation over the evaluation codes (pixel, factor and decoder-unit effects),
+2. input manipulation over factor pairs (the effect matrix A),
+3. activation patching of every encoder unit (per factor) and decoder unit (per latent),
+4. causal mediation of the factor -> latent effect by every encoder layer and unit,
+plus code swaps for a VQ-VAE. The evaluation codes come from the cache; nothing is re-encoded
+but the pairs. Writes the tidy table as Parquet and every effect array as ``effects.npz``.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from vaecausal.interventions.latent_perturbation import pixel_effect_norms
+from vaecausal.data.loader import BatchGatherer
+from vaecausal.data.store import open_images, read_factors, read_meta
+from vaecausal.interventions.code_swaps import code_swap_effects
+from vaecausal.interventions.input_manipulation import input_effects
+from vaecausal.interventions.latent_perturbation import latent_perturbation, value_targets
+from vaecausal.interventions.oracle import FactorOracle, load_oracle
+from vaecausal.interventions.pairs import PairFamily, input_pairs
+from vaecausal.interventions.patching import (
+    DECODER_HOOKS,
+    ENCODER_HOOKS,
+    decoder_patching,
+    encoder_patching,
+)
+from vaecausal.interventions.tidy import latent_names, matrix_rows, with_identity
+from vaecausal.metrics.causal import active_latents, kl_per_latent
 from vaecausal.models.device import choose_device
+from vaecausal.models.network import LatentModel
 from vaecausal.models.saved import load_model
+from vaecausal.models.vq_vae import VQVAE
 from vaecausal.stages.logs import Log
 
 
-def tidy_latent_perturbation(
-    norms: np.ndarray, values: list[float], identity: dict[str, object]
-) -> pd.DataFrame:
-    """Mean pixel effect per (latent, value) as tidy rows."""
-    d, n_values = norms.shape[1:]
-    means = norms.mean(axis=0)
-    latent, value = np.meshgrid(np.arange(d), np.arange(n_values), indexing="ij")
-    return pd.DataFrame(
-        {
-            **{k: [v] * (d * n_values) for k, v in identity.items()},
-            "manipulation": "latent_perturbation",
-            "layer": "latent",
-            "unit": latent.ravel(),
-            "factor": "pixels",
-            "value": np.asarray(values)[value.ravel()],
-            "quantity": "pixel_l2",
-            "effect": means.ravel(),
-        }
+def _perturbation_rows(
+    prefix: str,
+    layer: str,
+    norms: np.ndarray,
+    means: dict[str, np.ndarray],
+    values: list[float],
+    factor_names: list[str],
+) -> list[pd.DataFrame]:
+    d = norms.shape[1]
+    rows = [
+        matrix_rows(prefix, layer, "pixel_l2", norms.mean(0)[:, [k]], ["pixels"], value=v)
+        for k, v in enumerate(values)
+    ]
+    rows.append(matrix_rows(prefix, layer, "factor_tv", means["factor_effect"], factor_names))
+    rows += [
+        matrix_rows(prefix, name, "activation_change", delta.T, latent_names(d))
+        for name, delta in (
+            (k.split(".", 1)[1], v) for k, v in means.items() if k.startswith("activation_delta.")
+        )
+    ]
+    return rows
+
+
+def _subset(family: PairFamily, n: int) -> PairFamily:
+    return PairFamily(family.name, family.control[:n], family.treated[:n])
+
+
+@dataclass
+class Results:
+    """Effect arrays (for ``effects.npz``), tidy rows and seconds per manipulation."""
+
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    rows: list[pd.DataFrame] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.timings[name] = time.perf_counter() - started
+
+
+def _latent_perturbation(
+    out: Results,
+    model: LatentModel,
+    latents: np.ndarray,
+    settings: dict[str, Any],
+    oracle: FactorOracle,
+    factor_names: list[str],
+) -> None:
+    values = list(settings["latent_values"])
+    norms, means = latent_perturbation(model, latents, values, settings["decode_batch"], oracle)
+    out.arrays.update(pixel_effect_norms=norms, values=np.asarray(values), **means)
+    out.rows += _perturbation_rows(
+        "latent_perturbation", "latent", norms, means, values, factor_names
     )
+
+
+def _encoder_patching(
+    out: Results, model: LatentModel, families: list[PairFamily], n_pairs: int
+) -> None:
+    """Patching and mediation of every encoder unit and layer, factor by factor."""
+    names = [f.name for f in families]
+    outcome = out.arrays["input_effect"].argmax(axis=1)
+    results = [
+        encoder_patching(model, _subset(f, n_pairs), int(i))
+        for f, i in zip(families, outcome, strict=True)
+    ]
+    for name in ENCODER_HOOKS:
+        for key, part, attribute in (
+            (f"patching.{name}", "activation_patching", "restoration"),
+            (f"mediation.nie.{name}", "causal_mediation", "nie_units"),
+            (f"mediation.nde.{name}", "causal_mediation", "nde_units"),
+        ):
+            matrix = np.stack([getattr(r, attribute)[name] for r in results], axis=1)
+            out.arrays[key] = matrix
+            quantity = "restoration" if attribute == "restoration" else attribute[:3]
+            out.rows.append(matrix_rows(part, name, quantity, matrix, names))
+    total = np.array([r.total_effect for r in results])
+    out.arrays.update({"mediation.total_effect": total, "mediation.outcome_latent": outcome})
+    out.rows.append(matrix_rows("causal_mediation", "input", "te", total[None], names, [None]))
+    for kind in ("nie", "nde"):
+        layer = np.array([[getattr(r, f"{kind}_layer")[n] for r in results] for n in ENCODER_HOOKS])
+        out.arrays[f"mediation.{kind}_layer"] = layer
+        out.rows += [
+            matrix_rows("causal_mediation", n, kind, layer[[j]], names, units=[None])
+            for j, n in enumerate(ENCODER_HOOKS)
+        ]
+    out.arrays.update(encoder_hooks=np.asarray(ENCODER_HOOKS), patching_pairs=np.asarray(n_pairs))
+
+
+def _decoder_patching(
+    out: Results,
+    model: LatentModel,
+    latents: np.ndarray,
+    active: np.ndarray,
+    settings: dict[str, Any],
+) -> None:
+    device = next(model.parameters()).device
+    value = settings["patching"]["decoder_value"]
+    all_latents = torch.as_tensor(latents, device=device)
+    targets = value_targets(model, all_latents, [value])[:, 0]
+    codes = all_latents[: settings["patching"]["n_pairs"]]
+    restored = decoder_patching(model, codes, targets, np.flatnonzero(active).tolist())
+    for name, restoration in restored.items():
+        out.arrays[f"patching.{name}"] = restoration
+        out.rows.append(
+            matrix_rows(
+                "activation_patching",
+                name,
+                "restoration",
+                restoration,
+                latent_names(latents.shape[1]),
+                value=value,
+            )
+        )
+    out.arrays["decoder_hooks"] = np.asarray(DECODER_HOOKS)
+
+
+def _code_swaps(
+    out: Results,
+    model: VQVAE,
+    codes: np.ndarray,
+    settings: dict[str, Any],
+    oracle: FactorOracle,
+    factor_names: list[str],
+) -> None:
+    norms, means = code_swap_effects(
+        model, codes, settings["code_swaps"], settings["decode_batch"], oracle
+    )
+    out.arrays["swap.pixel_effect_norms"] = norms
+    out.arrays.update({f"swap.{k}": v for k, v in means.items()})
+    swaps = list(range(norms.shape[2]))
+    out.rows += _perturbation_rows("code_swap", "code", norms, means, swaps, factor_names)
 
 
 def run(
     model_path: Path,
     latents_path: Path,
+    oracle_path: Path,
+    prepared_dir: Path,
     table_path: Path,
     arrays_path: Path,
-    values: list[float],
-    decode_batch: int,
+    settings: dict[str, Any],
+    split_seed: int,
+    active_kl_threshold: float,
     identity: dict[str, object],
     threads: int,
     log: Log,
 ) -> None:
     torch.set_num_threads(threads)
-    model = load_model(model_path, choose_device())
+    device = choose_device()
+    model = load_model(model_path, device)
+    oracle = load_oracle(oracle_path, device)
+    meta = read_meta(prepared_dir)
     with np.load(latents_path) as cached:
-        latents = cached["eval_latents"]
-    log(
-        f"latent perturbation: {latents.shape[0]} codes x {latents.shape[1]} latents x "
-        f"{len(values)} values"
+        latents, indices = cached["eval_latents"], cached["eval_indices"]
+        codes = cached["eval_codes"] if "eval_codes" in cached else None
+        logvar = cached["eval_logvar"] if "eval_logvar" in cached else None
+    active = (
+        active_latents(kl_per_latent(latents, logvar), active_kl_threshold)
+        if logvar is not None
+        else np.ones(latents.shape[1], dtype=bool)  # every VQ-VAE slot is active
     )
-    norms = pixel_effect_norms(model, latents, values, decode_batch)
-    np.savez(arrays_path, pixel_effect_norms=norms, values=np.asarray(values))
-    tidy_latent_perturbation(norms, values, identity).to_parquet(table_path, index=False)
-    log(f"mean pixel effect {norms.mean():.3f}")
+    out = Results(arrays={"oracle_factors": np.asarray(meta.factor_names)})
+    n, d = latents.shape[:2]
+
+    log(f"latent perturbation: {n} codes x {d} latents x {len(settings['latent_values'])} values")
+    with out.timed("latent_perturbation"):
+        _latent_perturbation(out, model, latents, settings, oracle, meta.factor_names)
+
+    with out.timed("input_manipulation"):
+        families = input_pairs(
+            BatchGatherer(open_images(prepared_dir), device),
+            read_factors(prepared_dir),
+            meta.factor_names,
+            meta.factor_sizes,
+            indices[: settings["input_pairs"]],
+            split_seed,
+        )
+        names = [f.name for f in families]
+        effect = input_effects(model, families, latents)
+        out.arrays.update(pair_families=np.asarray(names), input_effect=effect)
+        out.rows.append(
+            matrix_rows("input_manipulation", "latent", "latent_shift_std", effect.T, names)
+        )
+    log(f"input manipulation: {len(families)} families of {families[0].control.shape[0]} pairs")
+
+    n_pairs = settings["patching"]["n_pairs"]
+    with out.timed("patching_and_mediation"):
+        _encoder_patching(out, model, families, n_pairs)
+        log(f"encoder patching and mediation: {len(families)} factors x {n_pairs} pairs")
+        _decoder_patching(out, model, latents, active, settings)
+        log(f"decoder patching: {int(active.sum())} active latents x {n_pairs} codes")
+
+    if isinstance(model, VQVAE) and codes is not None:
+        with out.timed("code_swaps"):
+            _code_swaps(out, model, codes, settings, oracle, meta.factor_names)
+        log(f"code swaps: {d} slots x {out.arrays['swap.pixel_effect_norms'].shape[2]} codes")
+
+    out.arrays.update(
+        timings=np.asarray(list(out.timings.values())), timing_names=np.asarray(list(out.timings))
+    )
+    np.savez(arrays_path, **out.arrays)
+    with_identity(out.rows, identity).to_parquet(table_path, index=False)
+    log("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in out.timings.items()))

@@ -1,21 +1,44 @@
-"""Stage ``paper_figures``: the study's figures from the aggregated runs table."""
+"""Stage ``paper_figures``: the study's figures from the tables stage's outputs.
+
+Figures read the findings' tables rather than recomputing them, so every number drawn (a
+correlation, a CI, a rank) is the one in the tables and in ``findings.md``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
-from vaecausal.plots import ces_vs_dci, metric_heatmap
+from vaecausal.plots import (
+    architecture_ranks,
+    capacity_bottleneck,
+    causal_metric_heatmap,
+    ces_vs_dci,
+    metric_heatmap,
+    vq_discrete_ces,
+)
 from vaecausal.plots.style import apply_style, save_figure
 from vaecausal.stages.logs import Log
 
-FIGURES = {"ces_vs_dci": ces_vs_dci.plot, "metric_heatmap": metric_heatmap.plot}
+# Figure name -> the tables it needs (file stems in the tables folder) and how it is drawn.
+FIGURES: dict[str, tuple[tuple[str, ...], Callable[..., plt.Figure]]] = {
+    "ces_vs_dci": (("runs", "ces_dci_correlation"), ces_vs_dci.plot),
+    "metric_heatmap": (("runs",), metric_heatmap.plot),
+    "causal_metric_heatmap": (("runs",), causal_metric_heatmap.plot),
+    "architecture_ranks": (("architecture_ranks", "top_architectures"), architecture_ranks.plot),
+    "vq_discrete_ces": (("runs", "vq_discrete_ces"), vq_discrete_ces.plot),
+    "capacity_bottleneck": (("capacity_bottleneck",), capacity_bottleneck.plot),
+}
+INPUT_TABLES = sorted({stem for stems, _ in FIGURES.values() for stem in stems})
 
 
-def run(runs_csv: Path, out_dir: Path, log: Log) -> None:
+def run(tables_dir: Path, out_dir: Path, log: Log) -> None:
+    """Draw every figure from ``tables_dir``/{stem}.csv into ``out_dir``/{name}.{png,pdf}."""
     apply_style()
-    runs = pd.read_csv(runs_csv)
-    for name, plot in FIGURES.items():
-        save_figure(plot(runs), Path(out_dir) / f"{name}.png")
+    tables = {stem: pd.read_csv(Path(tables_dir) / f"{stem}.csv") for stem in INPUT_TABLES}
+    for name, (stems, draw) in FIGURES.items():
+        save_figure(draw(*(tables[stem] for stem in stems)), Path(out_dir) / f"{name}.png")
         log(f"wrote {name}.png and {name}.pdf")

@@ -1,4 +1,5 @@
-"""Stage ``run_figures``: the figures of one run (training curves, reconstructions)."""
+"""Stage ``run_figures``: the figures of one run: training curves, reconstructions, latent
+traversals, latent-by-factor effect heatmaps, patching heatmap per layer, share mediated."""
 
 from __future__ import annotations
 
@@ -10,9 +11,17 @@ import torch
 
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
+from vaecausal.interventions.latent_perturbation import perturbed_codes, value_targets
 from vaecausal.models.device import choose_device
 from vaecausal.models.saved import load_model
-from vaecausal.plots import reconstructions, training_curves
+from vaecausal.plots import (
+    effect_heatmaps,
+    mediation,
+    patching_heatmap,
+    reconstructions,
+    training_curves,
+    traversals,
+)
 from vaecausal.plots.style import apply_style, save_figure
 from vaecausal.stages.logs import Log
 
@@ -35,22 +44,70 @@ def _reconstruct(
     return _channels_last(x), _channels_last(torch.sigmoid(logits))
 
 
+@torch.no_grad()
+def _traversal_images(model_path: Path, latents: np.ndarray, values: list[float]) -> np.ndarray:
+    """(d, V, 64, 64, C): the first evaluation code with each latent set to each value."""
+    model = load_model(model_path, choose_device())
+    all_latents = torch.as_tensor(latents, device=next(model.parameters()).device)
+    codes = perturbed_codes(all_latents[:1], value_targets(model, all_latents, values))[0]
+    d, n_values = codes.shape[:2]
+    images = torch.sigmoid(model.decode_latents(codes.flatten(0, 1)))
+    return _channels_last(images).reshape(d, n_values, *images.shape[2:], images.shape[1])
+
+
+def _names(array: np.ndarray) -> list[str]:
+    return [str(v) for v in array]
+
+
 def run(
     losses_path: Path,
     model_path: Path,
     latents_path: Path,
+    effects_path: Path,
     prepared_dir: Path,
-    curves_path: Path,
-    reconstructions_path: Path,
+    out_dir: Path,
     title: str,
     log: Log,
 ) -> None:
     apply_style()
-    label = read_meta(prepared_dir).label
-    save_figure(training_curves.plot(pd.read_csv(losses_path), f"{title} on {label}"), curves_path)
+    out_dir = Path(out_dir)
+    title = f"{title} on {read_meta(prepared_dir).label}"
+    figures = {"training_curves": training_curves.plot(pd.read_csv(losses_path), title)}
     with np.load(latents_path) as cached:
-        indices = cached["eval_indices"][:N_RECONSTRUCTIONS]
+        latents, indices = cached["eval_latents"], cached["eval_indices"][:N_RECONSTRUCTIONS]
     originals, decoded = _reconstruct(model_path, prepared_dir, indices)
-    figure = reconstructions.plot(originals, decoded, f"{title} on {label}: reconstructions")
-    save_figure(figure, reconstructions_path)
-    log(f"wrote {curves_path.name} and {reconstructions_path.name}")
+    figures["reconstructions"] = reconstructions.plot(
+        originals, decoded, f"{title}: reconstructions"
+    )
+    with np.load(effects_path) as stored:
+        effects = dict(stored)
+    values = effects["values"].tolist()
+    figures["traversals"] = traversals.plot(
+        _traversal_images(model_path, latents, values),
+        values,
+        effects["pixel_effect_norms"].mean(axis=(0, 2)),
+        f"{title}: latent traversals",
+    )
+    families = _names(effects["pair_families"])
+    figures["effect_heatmaps"] = effect_heatmaps.plot(
+        effects["input_effect"],
+        families,
+        effects["factor_effect"],
+        _names(effects["oracle_factors"]),
+        f"{title}: latent-by-factor effects",
+    )
+    encoder = _names(effects["encoder_hooks"])
+    figures["patching_heatmap"] = patching_heatmap.plot(
+        {name: effects[f"patching.{name}"] for name in encoder},
+        families,
+        f"{title}: activation patching of encoder units",
+    )
+    figures["mediation"] = mediation.plot(
+        {name: effects[f"mediation.nie.{name}"] for name in encoder},
+        effects["mediation.total_effect"],
+        families,
+        f"{title}: share of the factor -> latent effect mediated",
+    )
+    for name, figure in figures.items():
+        save_figure(figure, out_dir / f"{name}.png")
+    log(f"wrote {', '.join(figures)} (PNG and PDF) to {out_dir}")

@@ -1,20 +1,62 @@
-"""Stage ``tables``: all runs of the study as tidy CSV, and the summary as CSV, Markdown, LaTeX."""
+"""Stage ``tables``: the study's runs as tidy CSV, the summary over seeds (CSV, Markdown, LaTeX),
+the four findings' tables (CSV, Markdown) and ``findings.md``, from whatever runs exist.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from vaecausal.analysis.aggregate import load_runs, summarise, to_latex, to_markdown
+import pandas as pd
+
+from vaecausal.analysis.aggregate import summarise, to_latex, to_markdown
+from vaecausal.analysis.coverage import load_available, metric_coverage
+from vaecausal.analysis.findings import DEFAULT_RESAMPLING, Resampling, compute
+from vaecausal.analysis.findings.summary import COVERAGE_FILE, MISSING_FILE, render
 from vaecausal.stages.logs import Log
 
 
-def run(metrics_paths: list[str], out_dir: Path, log: Log) -> None:
+def write_table(table: pd.DataFrame, out_dir: Path, stem: str) -> None:
+    """``stem.csv`` (full precision, for code) and ``stem.md`` (3 significant digits, to read)."""
+    table.to_csv(out_dir / f"{stem}.csv", index=False)
+    (out_dir / f"{stem}.md").write_text(table.to_markdown(index=False, floatfmt=".3g") + "\n")
+
+
+def run(
+    metrics_paths: Iterable[str | Path],
+    out_dir: Path,
+    log: Log,
+    expected_runs: Iterable[Mapping] | None = None,
+    resampling: Resampling = DEFAULT_RESAMPLING,
+) -> None:
+    """Aggregate the ``metrics.json`` files in ``metrics_paths`` that exist and can be read.
+
+    ``expected_runs``: one mapping per planned run (``dataset``, ``architecture``, ``seed``); the
+    planned runs without a readable file are written to ``missing_runs.csv`` and named in
+    ``findings.md``. Paths that do not exist are skipped, so a rule may pass every planned path.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs = load_runs(metrics_paths)
+    existing = [p for p in metrics_paths if Path(p).exists()]
+    available = load_available(existing, expected_runs)
+    runs = available.runs
     runs.to_csv(out_dir / "runs.csv", index=False)
+    available.missing.to_csv(out_dir / MISSING_FILE, index=False)
+    metric_coverage(runs).to_csv(out_dir / COVERAGE_FILE, index=False)
+    log(
+        f"{len(runs)} of {available.n_expected} expected runs read; "
+        f"{len(available.missing)} missing, {len(available.unreadable)} unreadable"
+    )
+
     summary = summarise(runs)
     summary.to_csv(out_dir / "summary.csv", index=False)
     (out_dir / "summary.md").write_text(to_markdown(summary))
     (out_dir / "summary.tex").write_text(to_latex(summary))
-    log(f"aggregated {len(runs)} runs into {len(summary)} dataset x architecture rows")
+    log(f"summary: {len(summary)} rows")
+
+    findings = compute(runs, resampling)
+    for stem, table in findings.tables().items():
+        write_table(table, out_dir, stem)
+        log(f"wrote {stem}.csv and {stem}.md ({len(table)} rows)")
+    (out_dir / "findings.md").write_text(render(findings, available, resampling))
+    log("wrote findings.md")

@@ -1,0 +1,183 @@
+"""Speed of the intervention engine, measured side by side in one run.
+
+1. Batched latent perturbation against a plain loop: the same decoder, codes, latents and values;
+   the plain loop decodes one perturbed code at a time (for each code, latent and value), as a
+   first implementation would; the batched engine sends every latent and value of a batch of
+   codes through the decoder in one call. Also shown: a loop over (latent, value) that batches
+   only over codes. Target: batched / plain >= 5.
+2. The four manipulation types for one model against its training, at the paper study's settings
+   (n_eval 1000 codes x 7 values, 1000 input pairs, 64 patching pairs, all factors; 300,000 steps
+   of batch 64), extrapolated from per-unit costs measured here on small counts. Target < 20%.
+
+    python benchmarks/intervention_speed.py [--threads T] [--codes N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from vaecausal.interventions.code_swaps import code_swap_effects
+from vaecausal.interventions.input_manipulation import input_effects
+from vaecausal.interventions.latent_perturbation import latent_perturbation, value_targets
+from vaecausal.interventions.oracle import FactorOracle
+from vaecausal.interventions.pairs import PairFamily
+from vaecausal.interventions.patching import decoder_patching, encoder_patching
+from vaecausal.models.beta_vae import BetaVAEObjective
+from vaecausal.models.device import choose_device
+from vaecausal.models.network import GaussianVAE
+from vaecausal.models.vq_vae import VQVAE
+
+VALUES = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+PAPER = {"n_eval": 1000, "input_pairs": 1000, "patch_pairs": 64, "steps": 300_000, "batch": 64}
+DATASETS = {"dSprites": (1, [3, 6, 40, 32, 32]), "3DShapes": (3, [10, 10, 10, 8, 4, 15])}
+
+
+def seconds(work: Callable[[], object], repeats: int = 3) -> float:
+    """Best of ``repeats`` timings (the least disturbed by other load)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@torch.no_grad()
+def plain_loop(model: GaussianVAE, latents: np.ndarray, values: list[float]) -> np.ndarray:
+    device = next(model.parameters()).device
+    z_all = torch.as_tensor(latents, device=device)
+    out = np.empty((len(latents), latents.shape[1], len(values)), np.float32)
+    for b, z in enumerate(z_all):
+        base = torch.sigmoid(model.decode(z[None]))
+        for i in range(latents.shape[1]):
+            for k, v in enumerate(values):
+                changed = z.clone()
+                changed[i] = v
+                out[b, i, k] = (torch.sigmoid(model.decode(changed[None])) - base).norm()
+    return out
+
+
+@torch.no_grad()
+def value_loop(model: GaussianVAE, latents: np.ndarray, values: list[float]) -> np.ndarray:
+    device = next(model.parameters()).device
+    z = torch.as_tensor(latents, device=device)
+    base = torch.sigmoid(model.decode(z)).flatten(1)
+    out = np.empty((len(latents), latents.shape[1], len(values)), np.float32)
+    for i in range(latents.shape[1]):
+        for k, v in enumerate(values):
+            changed = z.clone()
+            changed[:, i] = v
+            image = torch.sigmoid(model.decode(changed)).flatten(1)
+            out[:, i, k] = (image - base).norm(dim=1).cpu().numpy()
+    return out
+
+
+def batching(device: torch.device, n_codes: int) -> None:
+    torch.manual_seed(0)
+    model = GaussianVAE(1, 10).to(device).eval()
+    latents = np.random.default_rng(0).normal(size=(n_codes, 10)).astype(np.float32)
+    # pixel effects only, like the loops (the engine also measures factors and decoder units)
+    batched = seconds(lambda: latent_perturbation(model, latents, VALUES, 4096, hooks=()))
+    loop = seconds(lambda: plain_loop(model, latents, VALUES), repeats=1)
+    per_value = seconds(lambda: value_loop(model, latents, VALUES))
+    np.testing.assert_allclose(  # both compute the same numbers
+        latent_perturbation(model, latents[:2], VALUES, 4096, hooks=())[0],
+        plain_loop(model, latents[:2], VALUES),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+    changes = n_codes * 10 * len(VALUES)
+    print(f"latent perturbation, {n_codes} codes x 10 latents x {len(VALUES)} values:")
+    for name, t in (
+        ("plain loop", loop),
+        ("loop over (latent, value)", per_value),
+        ("batched", batched),
+    ):
+        print(f"  {name:27s} {t:7.2f} s  {changes / t:9.0f} changes/s")
+    print(f"  batched / plain loop: {loop / batched:.1f}x (target >= 5)")
+    print(f"  batched / (latent, value) loop: {per_value / batched:.2f}x")
+
+
+def training_step_seconds(model: torch.nn.Module, channels: int, device: torch.device) -> float:
+    objective = BetaVAEObjective(4.0)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-4)
+    x = torch.rand(PAPER["batch"], channels, 64, 64, device=device)
+
+    def step() -> None:
+        loss = objective(model, x).total
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+
+    step()
+    return seconds(lambda: [step() for _ in range(5)]) / 5
+
+
+def manipulation_costs(channels: int, sizes: list[int], device: torch.device) -> dict[str, float]:
+    """Seconds of each manipulation type for one model at the paper's counts."""
+    n = 16  # measured counts; costs scale linearly in them
+    torch.manual_seed(0)
+    model = GaussianVAE(channels, 10).to(device).eval()
+    oracle = FactorOracle(channels, sizes).to(device).eval()
+    latents = np.random.default_rng(0).normal(size=(n, 10)).astype(np.float32)
+    images = torch.rand(n, channels, 64, 64, device=device)
+    family = PairFamily("f", images, images.flip(0))
+    z = torch.as_tensor(latents, device=device)
+    targets = value_targets(model, z, [2.0])[:, 0]
+    vq = VQVAE(channels, 10, 16, 512).to(device).eval()
+    codes = np.random.default_rng(0).integers(0, 512, size=(n, 10))
+    k, per_eval_code = len(sizes), PAPER["n_eval"] / n
+    return {
+        "latent perturbation (+oracle)": per_eval_code
+        * seconds(lambda: latent_perturbation(model, latents, VALUES, 4096, oracle)),
+        "input manipulation": k
+        * PAPER["input_pairs"]
+        / n
+        * seconds(lambda: input_effects(model, [family], latents)),
+        "patching + mediation (encoder)": k
+        * PAPER["patch_pairs"]
+        / n
+        * seconds(lambda: encoder_patching(model, family, 0), 1),
+        "patching (decoder)": PAPER["patch_pairs"]
+        / 2
+        * seconds(lambda: decoder_patching(model, z[:2], targets, list(range(10))), 1),
+        "code swaps (VQ-VAE)": per_eval_code
+        * seconds(lambda: code_swap_effects(vq, codes, 8, 4096, oracle)),
+    }
+
+
+def paper_cost(device: torch.device) -> None:
+    for dataset, (channels, sizes) in DATASETS.items():
+        cost = manipulation_costs(channels, sizes, device)
+        model = GaussianVAE(channels, 10).to(device)
+        training = training_step_seconds(model, channels, device) * PAPER["steps"]
+        total = sum(cost.values())
+        print(f"\n{dataset} ({channels} channel(s), {len(sizes)} factors), paper settings:")
+        for name, t in cost.items():
+            print(f"  {name:32s} {t:8.1f} s")
+        print(f"  {'all manipulations':32s} {total:8.1f} s")
+        print(f"  {'training (300,000 steps)':32s} {training:8.1f} s")
+        print(f"  manipulations / training: {100 * total / training:.2f}% (target < 20%)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--codes", type=int, default=32)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = choose_device()
+    print(f"device {device}, {args.threads} thread(s)")
+    batching(device, args.codes)
+    paper_cost(device)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+# Train each dataset's factor oracle once: it reads which factors an intervention changed.
+
+
+rule oracle:
+    input:
+        images=prepared("images"),
+        factors=prepared("factors"),
+        meta=prepared("meta"),
+    output:
+        oracle=f"{ORACLE}/oracle.pt",
+        report=f"{ORACLE}/oracle.json",
+    params:
+        oracle=SETTINGS["oracle"],
+    log:
+        log_path("oracle", "{dataset}"),
+    benchmark:
+        benchmark_path("oracle", "{dataset}")
+    threads: resource("oracle", "threads", 1)
+    resources:
+        mem_mb=resource("oracle", "mem_mb"),
+        runtime=resource("oracle", "runtime"),
+        gpu=resource("oracle", "gpus", 0),
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow_scripts/oracle.py"

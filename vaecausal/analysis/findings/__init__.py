@@ -1,0 +1,66 @@
+"""The study's four findings as tidy tables, computed from the runs table.
+
+    findings = compute(runs)            # or with n_boot / n_perm / seed
+    findings.tables()                   # file stem -> DataFrame, as the tables stage writes them
+
+One module per finding: tradeoff (i), capacity (ii), ranking (iii), discrete (iv); ``summary``
+turns them into the plain-words ``findings.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from vaecausal.analysis.findings.capacity import capacity_table
+from vaecausal.analysis.findings.discrete import discrete_comparison
+from vaecausal.analysis.findings.ranking import architecture_ranks, top_architectures
+from vaecausal.analysis.findings.tradeoff import ces_dci_correlations
+
+# File stem of each finding's table (CSV and Markdown) -> attribute of Findings.
+TABLE_FILES = {
+    "ces_dci_correlation": "correlations",
+    "capacity_bottleneck": "capacity",
+    "architecture_ranks": "ranks",
+    "top_architectures": "top",
+    "vq_discrete_ces": "discrete",
+}
+
+
+@dataclass(frozen=True)
+class Findings:
+    correlations: pd.DataFrame  # (i)
+    capacity: pd.DataFrame  # (ii)
+    ranks: pd.DataFrame  # (iii)
+    top: pd.DataFrame  # (iii)
+    discrete: pd.DataFrame  # (iv)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {stem: getattr(self, attribute) for stem, attribute in TABLE_FILES.items()}
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """Sizes and seed of every bootstrap and permutation (all findings share them)."""
+
+    n_boot: int = 2000
+    n_perm: int = 2000
+    seed: int = 0
+
+
+DEFAULT_RESAMPLING = Resampling()
+
+
+def compute(runs: pd.DataFrame, resampling: Resampling = DEFAULT_RESAMPLING) -> Findings:
+    """All four findings from the runs table (any subset of runs and metric columns)."""
+    ranks = architecture_ranks(runs)
+    return Findings(
+        correlations=ces_dci_correlations(
+            runs, n_boot=resampling.n_boot, n_perm=resampling.n_perm, seed=resampling.seed
+        ),
+        capacity=capacity_table(runs, n_boot=resampling.n_boot, seed=resampling.seed),
+        ranks=ranks,
+        top=top_architectures(ranks),
+        discrete=discrete_comparison(runs, n_boot=resampling.n_boot, seed=resampling.seed),
+    )

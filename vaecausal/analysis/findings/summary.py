@@ -1,0 +1,109 @@
+"""``findings.md``: what the study's runs say about each finding, in plain words with numbers.
+
+It reports what the pipeline measured whether or not that agrees with the study, and says first
+what the numbers rest on (which runs and metrics exist), because a partial study is normal while
+runs are still training.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from vaecausal.analysis.coverage import Available, metric_coverage
+from vaecausal.analysis.findings import (
+    TABLE_FILES,
+    Findings,
+    Resampling,
+    capacity,
+    discrete,
+    ranking,
+    tradeoff,
+)
+
+MISSING_FILE = "missing_runs.csv"
+COVERAGE_FILE = "metric_coverage.csv"
+
+
+def _missing_lines(missing: pd.DataFrame, shown: int = 10) -> list[str]:
+    """Counts of missing runs per value of each key, then the first ``shown`` runs by name."""
+    lines = [
+        f"  - by {key}: "
+        + ", ".join(f"{value} ({count})" for value, count in missing[key].value_counts().items())
+        for key in missing.columns
+    ]
+    names = [
+        "/".join(f"{key}{value}" if key == "seed" else str(value) for key, value in row.items())
+        for row in missing.to_dict("records")
+    ]
+    lines.append(
+        f"  - runs: {', '.join(names[:shown])}"
+        + (f", and {len(names) - shown} more" if len(names) > shown else "")
+    )
+    return lines
+
+
+def coverage_lines(available: Available) -> list[str]:
+    """The runs the findings rest on, the runs they lack, and which metrics exist."""
+    runs = available.runs
+    datasets = ", ".join(dict.fromkeys(runs["dataset_label"])) or "none"
+    lines = [
+        f"- Runs: {len(runs)} of {available.n_expected} expected runs have a readable "
+        f"metrics.json; datasets: {datasets}; architectures: "
+        f"{', '.join(sorted(set(runs['architecture']))) or 'none'}."
+    ]
+    if len(available.missing):
+        lines.append(
+            f"- **Missing runs: {len(available.missing)}** (listed in `{MISSING_FILE}`); every "
+            "number below is computed without them:"
+        )
+        lines.extend(_missing_lines(available.missing))
+    else:
+        lines.append("- Missing runs: none.")
+    for _, row in available.unreadable.iterrows():
+        lines.append(f"- Unreadable file {row['path']}: {row['error']}")
+    coverage = metric_coverage(runs)
+    absent = coverage[coverage["status"] != "all runs"]
+    none = absent[absent["status"].isin(["no run", "no eligible run"])]
+    some = absent[absent["status"] == "some runs"]
+    if len(none):
+        lines.append(f"- Metrics no run reports (left out): {', '.join(none['label'])}.")
+    if len(some):
+        counts = (f"{r.label} ({r.runs_with_value}/{r.eligible_runs})" for r in some.itertuples())
+        lines.append(f"- Metrics only some runs report: {', '.join(counts)}.")
+    return lines
+
+
+def render(findings: Findings, available: Available, resampling: Resampling) -> str:
+    """The whole ``findings.md``."""
+    sections = [
+        "# The study's findings, as this pipeline measured them",
+        "Each finding is tested on the runs below and stated as measured, whether or not it "
+        "agrees with the study (arXiv 2505.03530). Confidence intervals are 95% percentile "
+        f"bootstraps over runs ({resampling.n_boot} resamples); p-values are two-sided "
+        f"permutation tests ({resampling.n_perm} permutations); seed {resampling.seed}.",
+        "## What the numbers rest on",
+        "\n".join(coverage_lines(available)),
+        "## (i) CES–DCI trade-off",
+        "\n\n".join(_paragraphs(tradeoff.describe(findings.correlations))),
+        "## (ii) β-VAE capacity bottleneck",
+        "\n\n".join(_paragraphs(capacity.describe(findings.capacity))),
+        "## (iii) No single winner",
+        "\n\n".join(_paragraphs(ranking.describe(findings.top))),
+        "## (iv) Discrete limitation of VQ-VAE",
+        "\n\n".join(_paragraphs(discrete.describe(findings.discrete))),
+        "## Tables",
+        "\n".join(f"- `{stem}.csv` / `{stem}.md`" for stem in TABLE_FILES)
+        + f"\n- `{MISSING_FILE}`, `{COVERAGE_FILE}`",
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Join consecutive list items into one block so Markdown renders them as one list."""
+    blocks: list[str] = []
+    for line in lines:
+        if line.lstrip().startswith("- ") and blocks and blocks[-1].lstrip().startswith("- "):
+            blocks[-1] += "\n" + line
+        else:
+            blocks.append(line)
+    return blocks

@@ -1,0 +1,33 @@
+"""Number formatting shared by the findings' plain-words summaries."""
+
+from __future__ import annotations
+
+import math
+
+ALPHA = 0.05
+
+
+def number(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant digits; 'n/a' for a missing value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}g}"
+
+
+def mean_std(mean: float, std: float) -> str:
+    return number(mean) if std is None or math.isnan(std) else f"{number(mean)} ± {number(std)}"
+
+
+def interval(low: float, high: float) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return "no CI"
+    return f"95% CI [{number(low)}, {number(high)}]"
+
+
+def p_value(p: float) -> str:
+    return "p n/a" if math.isnan(p) else f"p = {p:.2g}"
+
+
+def verdict(word: str, reason: str) -> str:
+    """The finding's one-line answer, bold so a reader scanning the file finds it."""
+    return f"**Verdict: {word}.** {reason[:1].upper()}{reason[1:]}"

@@ -1,0 +1,87 @@
+"""What a change of the decoder's input does downstream: pixels, factors, and every decoder layer.
+
+Latent perturbation (continuous z) and VQ-VAE code swaps (discrete codes) differ only in how the
+changed decoder inputs are made. From there the measurements are the same, so they live here:
+per changed input, the L2 pixel change of the image; per latent, the oracle's total-variation
+change of each factor's class distribution (the factor effect E[i, k]); and per latent and
+decoder hook point, the mean absolute activation change of each unit (Delta a_i^L, for circuit
+modularity). Everything of one batch goes through the decoder in one call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from vaecausal.interventions.hooks import captured, is_linear, unit_view
+from vaecausal.interventions.oracle import FactorOracle
+from vaecausal.models.network import Decoder, LatentModel
+
+DECODER_HOOKS = tuple(f"decoder.{name}" for name in Decoder.hook_points)
+
+
+@dataclass
+class EffectSums:
+    """Running sums over codes and values; ``means`` turns them into expectations."""
+
+    n_latents: int
+    factor_tv: torch.Tensor | None = None  # (d, K)
+    activation_delta: dict[str, torch.Tensor] = field(default_factory=dict)  # name -> (d, U)
+    count: int = 0  # (code, value) pairs per latent
+
+    def means(self) -> dict[str, np.ndarray]:
+        out = {
+            f"activation_delta.{name}": (total / self.count).cpu().numpy()
+            for name, total in self.activation_delta.items()
+        }
+        if self.factor_tv is not None:
+            out["factor_effect"] = (self.factor_tv / self.count).cpu().numpy()
+        return out
+
+
+def total_variation(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """TV distance between class distributions along the last axis."""
+    return 0.5 * (p - q).abs().sum(-1)
+
+
+@torch.no_grad()
+def measure_decoder_change(
+    model: LatentModel,
+    base_inputs: torch.Tensor,
+    changed_inputs: torch.Tensor,
+    oracle: FactorOracle | None,
+    sums: EffectSums,
+    hooks: tuple[str, ...] = DECODER_HOOKS,
+) -> torch.Tensor:
+    """Decode ``base_inputs`` (B, D) and ``changed_inputs`` (B, d, V, D); add the factor effects
+    and the activation effects at ``hooks`` to ``sums`` and return the pixel change norms
+    (B, d, V)."""
+    batch, d, n_values = changed_inputs.shape[:3]
+    with captured(model, hooks) as base_acts:
+        base_images = torch.sigmoid(model.decoder(base_inputs))
+    base_acts = dict(base_acts)
+    with captured(model, hooks) as acts:
+        images = torch.sigmoid(model.decoder(changed_inputs.flatten(0, 2)))
+        for name in hooks:
+            linear = is_linear(model, name)
+            base = unit_view(base_acts[name], linear)
+            changed = unit_view(acts[name], linear).reshape(batch, d, n_values, *base.shape[1:])
+            delta = (changed - base[:, None, None]).abs().mean(-1).sum((0, 2))
+            sums.activation_delta[name] = sums.activation_delta.get(name, 0) + delta
+            acts.pop(name)  # free each layer's batch as soon as it is reduced
+    if oracle is not None:
+        base_probs = oracle.probabilities(base_images)
+        probs = oracle.probabilities(images)
+        tv = torch.stack(
+            [
+                total_variation(p.reshape(batch, d, n_values, -1), b[:, None, None]).sum((0, 2))
+                for p, b in zip(probs, base_probs, strict=True)
+            ],
+            dim=1,
+        )
+        sums.factor_tv = tv if sums.factor_tv is None else sums.factor_tv + tv
+    sums.count += batch * n_values
+    change = images.reshape(batch, d, n_values, -1) - base_images.flatten(1)[:, None, None]
+    return change.norm(dim=-1)

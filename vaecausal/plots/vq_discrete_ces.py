@@ -1,0 +1,106 @@
+"""Finding (iv): VQ-VAE's continuous CES (perturb z_e, then quantise) beside its discrete CES
+(swap codes), with the other architectures' continuous CES on the same dataset for scale.
+
+Bars are means over seeds, dots single runs, on a per-pixel scale (RMS) so datasets share an axis.
+The label over each group is the paired ratio discrete / continuous from the findings table.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from vaecausal.analysis.coverage import DISCRETE_ARCHITECTURES
+from vaecausal.plots.style import unavailable_figure
+
+TITLE = "VQ-VAE: continuous vs discrete causal effect strength"
+# (bar label, column, which runs, colour)
+BARS = (
+    ("VQ-VAE, continuous (perturb z_e)", "ces_rms", True, "#9ecae1"),
+    ("VQ-VAE, discrete (swap codes)", "ces_discrete_rms", True, "#08519c"),
+    ("other architectures, continuous (median)", "ces_rms", False, "0.75"),
+)
+DOTS = "dot: one VQ-VAE run / one other architecture's mean"
+
+
+def _values(runs: pd.DataFrame, dataset: str, column: str, vq: bool) -> np.ndarray:
+    """Per-run values of the VQ-VAE, or the other architectures' means (one per architecture)."""
+    if column not in runs:
+        return np.array([])
+    rows = runs[
+        (runs["dataset"] == dataset) & (runs["architecture"].isin(DISCRETE_ARCHITECTURES) == vq)
+    ]
+    if vq:
+        return rows[column].dropna().to_numpy(float)
+    return rows.groupby("architecture")[column].mean().dropna().to_numpy(float)
+
+
+def _once(label: str, labelled: set[str]) -> str | None:
+    """``label`` the first time it is asked for, then None: one legend entry per series."""
+    if label in labelled:
+        return None
+    labelled.add(label)
+    return label
+
+
+def plot(runs: pd.DataFrame, discrete: pd.DataFrame) -> plt.Figure:
+    """``runs``: the tidy runs table; ``discrete``: finding (iv)'s table."""
+    if discrete.empty:
+        return unavailable_figure(TITLE, "the study has no VQ-VAE run")
+    if "ces_discrete_rms" not in runs or runs["ces_discrete_rms"].isna().all():
+        return unavailable_figure(TITLE, "no VQ-VAE run reports discrete CES yet")
+    datasets = list(discrete["dataset"])
+    width = 0.26
+    labelled: set[str] = set()
+    figure, axis = plt.subplots(figsize=(max(7.0, 1.2 + 1.5 * len(datasets)), 4.2))
+    for offset, (label, column, vq, colour) in zip((-1, 0, 1), BARS, strict=True):
+        for i, dataset in enumerate(datasets):
+            values = _values(runs, dataset, column, vq)
+            x = i + offset * width
+            if len(values) == 0:
+                axis.text(x, 0, "n/a", ha="center", va="bottom", fontsize=7, color="0.4")
+                continue
+            axis.bar(
+                x,
+                values.mean(),
+                width,
+                color=colour,
+                edgecolor="0.2",
+                linewidth=0.5,
+                label=_once(label, labelled),
+            )
+            axis.scatter(
+                x + np.linspace(-width / 5, width / 5, len(values)) * (len(values) > 1),
+                values,
+                s=10,
+                color="black",
+                zorder=3,
+                label=_once(DOTS, labelled),
+            )
+    top = axis.get_ylim()[1]
+    for i, ratio in enumerate(discrete["discrete_to_continuous"]):
+        text = "n/a" if np.isnan(ratio) else f"×{ratio:.3g}"
+        axis.text(i, top * 1.02, text, ha="center", va="bottom", fontsize=9)
+    axis.set_ylim(0, top * 1.12)
+    axis.set_xticks(range(len(datasets)))
+    axis.set_xticklabels(discrete["dataset_label"])
+    axis.set_ylabel("CES, RMS pixel change (intensity 0–1)")
+    axis.grid(axis="x", visible=False)
+    handles, labels = axis.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: labels[i] == DOTS)
+    axis.legend(
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.1),
+        ncol=2,
+        frameon=False,
+        fontsize=8.5,
+    )
+    axis.set_title(
+        TITLE + "\nbars: mean over seeds; ×: discrete / continuous CES (paired over runs)",
+        fontsize=10.5,
+    )
+    figure.tight_layout()
+    return figure
