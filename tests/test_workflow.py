@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import matplotlib.image
 import numpy as np
@@ -20,7 +16,15 @@ import pandas as pd
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.tiny_study import (
+    ARCHITECTURES,
+    REPO,
+    TINY,
+    declared_outputs,
+    planned_jobs,
+    snakemake,
+)
+
 WORKFLOW_PARTS = (
     "Snakefile",
     "rules",
@@ -30,73 +34,6 @@ WORKFLOW_PARTS = (
     "envs",
     "report",
 )
-
-# Every architecture goes through every stage.
-ARCHITECTURES = ["vae", "beta_vae", "factor_vae", "beta_tc_vae", "dip_vae_ii", "vq_vae"]
-TINY = {
-    "study": "tiny",
-    "datasets": {
-        "tiny_dsprites": {
-            "label": "dSprites (procedural, tiny grid)",
-            "source": "procedural_dsprites",
-            "procedural": True,
-            "channels": 1,
-            "factors": {"shape": 3, "scale": 6, "orientation": 40, "posX": 32, "posY": 32},
-            "subsample": {"scale": 3, "orientation": 10, "posX": 8, "posY": 8},
-        }
-    },
-    "studies": {
-        "tiny": {
-            "datasets": ["tiny_dsprites"],
-            "architectures": ARCHITECTURES,
-            "seeds": [3],
-            "overrides": {
-                "model": {"n_latents": 4},
-                "training": {
-                    "steps": 20,
-                    "batch_size": 32,
-                    "checkpoint_every": 10,
-                    "log_every": 10,
-                },
-                "evaluation": {"n_eval": 16, "n_activations": 4},
-                "oracle": {"steps": 30},
-                "interventions": {
-                    "latent_values": [-2.0, 0.0, 2.0],
-                    "input_pairs": 16,
-                    "patching": {"n_pairs": 2},
-                    "code_swaps": 2,
-                },
-                # 20 steps leave posteriors near the prior: count every latent as active.
-                "metrics": {"active_kl_threshold": 0.0, "dci": {"n_train": 200, "n_test": 100}},
-                "resources": {rule: {"threads": 1} for rule in ("train", "metrics")},
-            },
-        }
-    },
-}
-
-
-def snakemake(workflow: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(workflow / "Snakefile"),
-        "-d",
-        str(workdir),
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600)
-
-
-def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
-    """Rule -> job count from a dry run's 'Job stats' table ({} when nothing is to be done)."""
-    assert result.returncode == 0, result.stderr + result.stdout
-    text = result.stdout + result.stderr
-    if "Nothing to be done" in text:
-        return {}
-    table = text.split("Job stats:")[1].split("total")[0]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +57,7 @@ def tiny_study(tmp_path_factory):
 
 def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
     workflow, work, config = tiny_study
-    summary = snakemake(workflow, work, "--summary", "--configfile", str(config))
-    outputs = [line.split("\t")[0] for line in summary.stdout.splitlines()[1:] if "\t" in line]
+    outputs = declared_outputs(workflow, work, config)
     assert len(outputs) >= 4 + 4 + len(ARCHITECTURES) * 9  # tables, figures, runs' files
     for output in outputs:
         assert (work / output).stat().st_size > 0, output

@@ -35,6 +35,9 @@ def run(
     meta = read_meta(prepared_dir)
     images = BatchGatherer(open_images(prepared_dir), device)
     settings = TrainingSettings(**{**training, "adam_betas": tuple(training["adam_betas"])})
+    # Seeded before the networks are built: their initial weights (and FactorVAE's discriminator)
+    # come from the global generator, which torch otherwise seeds at random in every process.
+    torch.manual_seed(seed)
     objective = build_objective(
         architecture["objective"],
         architecture.get("hyperparameters", {}),
