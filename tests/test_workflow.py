@@ -71,17 +71,33 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
         assert metrics["mean_image_loss"] > 0
         assert 0 <= metrics["dci_disentanglement"] <= 1 and 0 < metrics["dci_informativeness"] <= 1
         assert len(metrics["ces_per_latent"]) == 4 and max(metrics["ces_per_latent"]) > 0
-        assert metrics["samples"] == {
+        samples = metrics["samples"]
+        assert samples == {
+            **samples,  # the standard metrics' counts, checked below
             "n_eval": 16,
-            "dci_train": 200,
-            "dci_test": 100,
-            "dci_seed": 0,
+            "n_train": 200,
+            "n_test": 100,
+            "dci_booster": "reference",
+            "metric_seed": 0,
+            "mig_points": 300,
+            "factor_vae_train": 100,
+            "beta_vae_eval": 50,
             "latent_values": 3,
             "patching_pairs": 2,
             "circuit_fraction": 0.1,
             "poly_threshold": 0.1,
         }
-        for metric in ("specificity", "modularity", "circuit_overlap"):
+        for metric in (
+            "specificity",
+            "modularity",
+            "circuit_overlap",
+            "mig",
+            "sap",
+            "factor_vae_score",
+            "beta_vae_score",
+            "modularity_ridgeway",
+            "explicitness",
+        ):
             assert 0 <= metrics[metric] <= 1, metric
         assert set(metrics["oracle_accuracy"]) == {"shape", "scale", "orientation", "posX", "posY"}
         table = pd.read_parquet(run / "interventions.parquet")

@@ -50,7 +50,13 @@ TINY: dict[str, Any] = {
                     "code_swaps": 2,
                 },
                 # 20 steps leave posteriors near the prior: count every latent as active.
-                "metrics": {"active_kl_threshold": 0.0, "dci": {"n_train": 200, "n_test": 100}},
+                "metrics": {
+                    "active_kl_threshold": 0.0,
+                    "dci": {"n_train": 200, "n_test": 100},
+                    "mig": {"points": 300},
+                    "factor_vae": {"train": 100, "eval": 50, "variance_points": 300},
+                    "beta_vae": {"train": 100, "eval": 50},
+                },
                 "resources": {rule: {"threads": 1} for rule in ("train", "metrics")},
             },
         }
