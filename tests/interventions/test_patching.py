@@ -108,3 +108,10 @@ def test_decoder_patching_restores_nothing_for_an_ignored_latent():
     assert result["decoder.fc1"][:, 0].max() > 0
     # the output layer's channels together carry the whole change: one channel here
     assert result["decoder.deconv4"][0, 0] == pytest.approx(1.0, rel=1e-5)
+
+
+def test_decoder_patching_of_a_collapsed_model_is_all_undefined():
+    latents = torch.randn(2, 4, generator=torch.Generator().manual_seed(3))
+    result = decoder_patching(_model(), latents, torch.zeros(4), patched_latents=[])
+    assert result["decoder.fc2"].shape == (1024, 4) and result["decoder.deconv1"].shape == (64, 4)
+    assert all(np.isnan(r).all() for r in result.values())

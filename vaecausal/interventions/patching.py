@@ -150,6 +150,13 @@ def decoder_patching(
     ``patched_latents`` are patched (an inactive latent moves nothing, so it has nothing to
     restore); the other columns are NaN."""
     n, d = latents.shape[:2]
+    if not patched_latents:  # a collapsed model: nothing moves, nothing to restore
+        with captured(model, DECODER_HOOKS) as acts:
+            model.decode_latents(latents[:1])
+        return {
+            name: np.full((unit_view(a, is_linear(model, name)).shape[1], d), np.nan, np.float32)
+            for name, a in acts.items()
+        }
     chosen = torch.as_tensor(patched_latents, dtype=torch.long, device=latents.device)
     m = len(chosen)
     perturbed = latents[:, None].repeat(1, m, *([1] * (latents.dim() - 1)))
