@@ -81,19 +81,22 @@ def draw(runs: pd.DataFrame, panels: dict[str, tuple[str, str]], title: str) -> 
     order = [architecture_label(a) for a in architecture_order(runs["architecture"])]
     data = runs.assign(
         architecture=runs["architecture"].map(architecture_label),
-        dataset_label=runs["dataset_label"].map(lambda label: textwrap.fill(label, 10)),
+        dataset_label=runs["dataset_label"].map(
+            lambda label: textwrap.fill(label, 12, break_long_words=False)
+        ),
     )
     columns = list(dict.fromkeys(data.sort_values("dataset")["dataset_label"]))
     means = data.groupby(["architecture", "dataset_label"])[list(panels)].mean()
     figure, axes = panel_grid(
         len(panels),
-        (1.2 + 0.55 * len(columns), 0.28 * len(order) + 1.3),
+        # wide enough for a panel title even with a single dataset column
+        (max(2.6, 1.2 + 0.55 * len(columns)), 0.28 * len(order) + 1.3),
         max_columns=2 if len(panels) in (2, 4) else 3,
     )
     for axis, (column, (panel_title, number_format)) in zip(axes, panels.items(), strict=False):
         table = means[column].unstack("dataset_label").reindex(index=order, columns=columns)
         _heatmap(axis, table, number_format)
-        axis.set_title(panel_title, fontsize=9.5)
+        axis.set_title(textwrap.fill(panel_title, 24), fontsize=9.5)
         if not axis.get_subplotspec().is_first_col():
             axis.set_yticklabels([])
     figure.suptitle(f"{title}\n(colour scale per panel; grey: not reported)", fontsize=10.5)
