@@ -53,7 +53,9 @@ def _draw(axis: plt.Axes, ranks: pd.DataFrame, top: pd.DataFrame, datasets: list
     axis.set_yticks(range(1, n_architectures + 1))
     axis.set_xticks(range(len(datasets)))
     labels = ranks.drop_duplicates("dataset").set_index("dataset")["dataset_label"]
-    axis.set_xticklabels([textwrap.fill(str(labels.get(d, d)), 9) for d in datasets])
+    axis.set_xticklabels(
+        [textwrap.fill(str(labels.get(d, d)), 12, break_long_words=False) for d in datasets]
+    )
     axis.set_xlim(-0.4, len(datasets) - 0.6)
     axis.set_ylabel("rank")
     axis.grid(axis="x", visible=False)
