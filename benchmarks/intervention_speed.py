@@ -17,10 +17,13 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 
+from vaecausal.config import load_study
 from vaecausal.interventions.code_swaps import code_swap_effects
 from vaecausal.interventions.input_manipulation import input_effects
 from vaecausal.interventions.latent_perturbation import latent_perturbation, value_targets
@@ -32,6 +35,7 @@ from vaecausal.models.device import choose_device
 from vaecausal.models.network import GaussianVAE
 from vaecausal.models.vq_vae import VQVAE
 
+CONFIG = Path(__file__).resolve().parents[1] / "config.yaml"
 VALUES = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
 PAPER = {"n_eval": 1000, "input_pairs": 1000, "patch_pairs": 64, "steps": 300_000, "batch": 64}
 DATASETS = {"dSprites": (1, [3, 6, 40, 32, 32]), "3DShapes": (3, [10, 10, 10, 8, 4, 15])}
@@ -79,12 +83,12 @@ def value_loop(model: GaussianVAE, latents: np.ndarray, values: list[float]) -> 
     return out
 
 
-def batching(device: torch.device, n_codes: int) -> None:
+def batching(device: torch.device, n_codes: int, decode_batch: int) -> None:
     torch.manual_seed(0)
     model = GaussianVAE(1, 10).to(device).eval()
     latents = np.random.default_rng(0).normal(size=(n_codes, 10)).astype(np.float32)
     # pixel effects only, like the loops (the engine also measures factors and decoder units)
-    batched = seconds(lambda: latent_perturbation(model, latents, VALUES, 4096, hooks=()))
+    batched = seconds(lambda: latent_perturbation(model, latents, VALUES, decode_batch, hooks=()))
     loop = seconds(lambda: plain_loop(model, latents, VALUES), repeats=1)
     per_value = seconds(lambda: value_loop(model, latents, VALUES))
     np.testing.assert_allclose(  # both compute the same numbers
@@ -94,7 +98,10 @@ def batching(device: torch.device, n_codes: int) -> None:
         atol=1e-5,
     )
     changes = n_codes * 10 * len(VALUES)
-    print(f"latent perturbation, {n_codes} codes x 10 latents x {len(VALUES)} values:")
+    print(
+        f"latent perturbation, {n_codes} codes x 10 latents x {len(VALUES)} values "
+        f"(engine: {decode_batch} codes per decoder call):"
+    )
     for name, t in (
         ("plain loop", loop),
         ("loop over (latent, value)", per_value),
@@ -120,7 +127,9 @@ def training_step_seconds(model: torch.nn.Module, channels: int, device: torch.d
     return seconds(lambda: [step() for _ in range(5)]) / 5
 
 
-def manipulation_costs(channels: int, sizes: list[int], device: torch.device) -> dict[str, float]:
+def manipulation_costs(
+    channels: int, sizes: list[int], device: torch.device, decode_batch: int
+) -> dict[str, float]:
     """Seconds of each manipulation type for one model at the paper's counts."""
     n = 16  # measured counts; costs scale linearly in them
     torch.manual_seed(0)
@@ -136,7 +145,7 @@ def manipulation_costs(channels: int, sizes: list[int], device: torch.device) ->
     k, per_eval_code = len(sizes), PAPER["n_eval"] / n
     return {
         "latent perturbation (+oracle)": per_eval_code
-        * seconds(lambda: latent_perturbation(model, latents, VALUES, 4096, oracle)),
+        * seconds(lambda: latent_perturbation(model, latents, VALUES, decode_batch, oracle)),
         "input manipulation": k
         * PAPER["input_pairs"]
         / n
@@ -149,13 +158,13 @@ def manipulation_costs(channels: int, sizes: list[int], device: torch.device) ->
         / 2
         * seconds(lambda: decoder_patching(model, z[:2], targets, list(range(10))), 1),
         "code swaps (VQ-VAE)": per_eval_code
-        * seconds(lambda: code_swap_effects(vq, codes, 8, 4096, oracle)),
+        * seconds(lambda: code_swap_effects(vq, codes, 8, decode_batch, oracle)),
     }
 
 
-def paper_cost(device: torch.device) -> None:
+def paper_cost(device: torch.device, decode_batch: int) -> None:
     for dataset, (channels, sizes) in DATASETS.items():
-        cost = manipulation_costs(channels, sizes, device)
+        cost = manipulation_costs(channels, sizes, device, decode_batch)
         model = GaussianVAE(channels, 10).to(device)
         training = training_step_seconds(model, channels, device) * PAPER["steps"]
         total = sum(cost.values())
@@ -175,8 +184,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = choose_device()
     print(f"device {device}, {args.threads} thread(s)")
-    batching(device, args.codes)
-    paper_cost(device)
+    sizes = load_study(yaml.safe_load(CONFIG.read_text()), "paper").settings["interventions"]
+    decode_batch = sizes["decode_batch"].get(device.type, sizes["decode_batch"]["cpu"])
+    batching(device, args.codes, decode_batch)
+    paper_cost(device, decode_batch)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,13 @@ def _perturbation_rows(
     return rows
 
 
+def decode_batch(settings: dict[str, Any], model: LatentModel) -> int:
+    """Codes per decoder call on the model's device type (the CPU's setting where none is
+    given for it)."""
+    sizes = settings["decode_batch"]
+    return int(sizes.get(next(model.parameters()).device.type, sizes["cpu"]))
+
+
 def _subset(family: PairFamily, n: int) -> PairFamily:
     return PairFamily(family.name, family.control[:n], family.treated[:n])
 
@@ -94,7 +101,9 @@ def _latent_perturbation(
     factor_names: list[str],
 ) -> None:
     values = list(settings["latent_values"])
-    norms, means = latent_perturbation(model, latents, values, settings["decode_batch"], oracle)
+    norms, means = latent_perturbation(
+        model, latents, values, decode_batch(settings, model), oracle
+    )
     out.arrays.update(pixel_effect_norms=norms, values=np.asarray(values), **means)
     out.rows += _perturbation_rows(
         "latent_perturbation", "latent", norms, means, values, factor_names
@@ -171,7 +180,7 @@ def _code_swaps(
     factor_names: list[str],
 ) -> None:
     norms, means = code_swap_effects(
-        model, codes, settings["code_swaps"], settings["decode_batch"], oracle
+        model, codes, settings["code_swaps"], decode_batch(settings, model), oracle
     )
     out.arrays["swap.pixel_effect_norms"] = norms
     out.arrays.update({f"swap.{k}": v for k, v in means.items()})
