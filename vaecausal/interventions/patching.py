@@ -163,12 +163,12 @@ def decoder_patching(
     perturbed[:, torch.arange(m, device=latents.device), chosen] = targets[chosen].expand(
         n, m, *targets.shape[1:]
     )
-    pairs_control = latents[:, None].expand_as(perturbed).transpose(0, 1).flatten(0, 1)
     pairs_treated = perturbed.transpose(0, 1).flatten(0, 1)  # (m * n, d, ...), latent-major
 
-    with captured(model, DECODER_HOOKS) as control_acts:
-        control_images = torch.sigmoid(model.decode_latents(pairs_control)).flatten(1)
-    control_acts = dict(control_acts)
+    # the control is the same n codes for every latent: decoded once, repeated latent-major
+    with captured(model, DECODER_HOOKS) as acts:
+        control_images = torch.sigmoid(model.decode_latents(latents)).flatten(1).repeat(m, 1)
+    control_acts = {name: a.repeat(m, *([1] * (a.dim() - 1))) for name, a in acts.items()}
     with captured(model, DECODER_HOOKS) as treated_acts:
         treated_images = torch.sigmoid(model.decode_latents(pairs_treated)).flatten(1)
     treated_acts = dict(treated_acts)

@@ -28,6 +28,17 @@ def active_latents(kl: np.ndarray, threshold: float) -> np.ndarray:
     return np.asarray(kl) > threshold
 
 
+def latent_activity(
+    latents: np.ndarray, logvar: np.ndarray | None, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mean KL per latent, active mask). Discrete slots (a VQ-VAE, ``logvar`` None) have no KL
+    to the prior: their KL is NaN and every slot is active."""
+    if logvar is None:
+        return np.full(latents.shape[1], np.nan), np.ones(latents.shape[1], dtype=bool)
+    kl = kl_per_latent(latents, logvar)
+    return kl, active_latents(kl, threshold)
+
+
 def ces_per_latent(effect_norms: np.ndarray) -> np.ndarray:
     """CES_i from pixel effect norms of shape (N, d, V): the mean over images and values."""
     return effect_norms.mean(axis=(0, 2))

@@ -35,7 +35,7 @@ from vaecausal.interventions.patching import (
     encoder_patching,
 )
 from vaecausal.interventions.tidy import latent_names, matrix_rows, with_identity
-from vaecausal.metrics.causal import active_latents, kl_per_latent
+from vaecausal.metrics.causal import latent_activity
 from vaecausal.models.device import choose_device
 from vaecausal.models.network import LatentModel
 from vaecausal.models.saved import load_model
@@ -211,11 +211,7 @@ def run(
         latents, indices = cached["eval_latents"], cached["eval_indices"]
         codes = cached["eval_codes"] if "eval_codes" in cached else None
         logvar = cached["eval_logvar"] if "eval_logvar" in cached else None
-    active = (
-        active_latents(kl_per_latent(latents, logvar), active_kl_threshold)
-        if logvar is not None
-        else np.ones(latents.shape[1], dtype=bool)  # every VQ-VAE slot is active
-    )
+    _, active = latent_activity(latents, logvar, active_kl_threshold)
     out = Results(arrays={"oracle_factors": np.asarray(meta.factor_names)})
     n, d = latents.shape[:2]
 

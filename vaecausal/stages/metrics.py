@@ -12,25 +12,19 @@ import torch
 
 from vaecausal.data.store import read_factors, read_meta
 from vaecausal.metrics.causal import (
-    active_latents,
     ces_per_latent,
-    kl_per_latent,
+    latent_activity,
     model_ces,
     model_specificity,
     rms_scale,
     specificity_per_latent,
 )
 from vaecausal.metrics.circuits import circuit_overlap, model_modularity, semantic_fractions
+from vaecausal.metrics.common import constant_factors
 from vaecausal.metrics.dci import dci
 from vaecausal.metrics.suite import METRICS, MetricSettings, standard_metrics
 from vaecausal.models.vq_vae import codebook_usage
 from vaecausal.stages.logs import Log
-
-
-def varying_factors(factors: np.ndarray) -> np.ndarray:
-    """Columns of ``factors`` that take more than one value (a constant factor has no DCI)."""
-    return np.array([len(np.unique(factors[:, k])) > 1 for k in range(factors.shape[1])])
-
 
 # Names in metrics.json of the suite's values that would be ambiguous beside the causal metrics.
 SUITE_NAMES = {
@@ -149,12 +143,9 @@ def run(
         if accuracy < settings["oracle_accuracy_floor"]
     ]
 
-    if "eval_logvar" in latents:
-        kl = kl_per_latent(latents["eval_latents"], latents["eval_logvar"])
-        active = active_latents(kl, settings["active_kl_threshold"])
-    else:  # discrete slots (VQ-VAE) have no KL to the prior: all are active
-        kl = np.full(latents["eval_latents"].shape[1], np.nan)
-        active = np.ones(len(kl), dtype=bool)
+    kl, active = latent_activity(
+        latents["eval_latents"], latents.get("eval_logvar"), settings["active_kl_threshold"]
+    )
     causal = effect_metrics(effects, "", active, meta.channels)
     if "swap.pixel_effect_norms" in effects:
         causal.update(effect_metrics(effects, "swap.", active, meta.channels))
@@ -172,7 +163,8 @@ def run(
     n_train, n_test = standard.n_train, standard.n_test
     codes = latents["scoring_metric_codes"]
     factors = all_factors[latents["scoring_indices"]]
-    keep = varying_factors(factors)
+    keep = np.ones(factors.shape[1], dtype=bool)
+    keep[constant_factors(factors)] = False  # a constant factor has nothing to score
     log(
         f"DCI ({standard.dci_booster} booster) on {n_train}/{n_test} codes, "
         f"{int(keep.sum())} factors, {threads} job(s)"

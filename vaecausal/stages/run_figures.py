@@ -13,6 +13,7 @@ from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
 from vaecausal.interventions.latent_perturbation import perturbed_codes, value_targets
 from vaecausal.models.device import choose_device
+from vaecausal.models.network import LatentModel
 from vaecausal.models.saved import load_model
 from vaecausal.plots import (
     effect_heatmaps,
@@ -34,20 +35,18 @@ def _channels_last(images: torch.Tensor) -> np.ndarray:
 
 @torch.no_grad()
 def _reconstruct(
-    model_path: Path, prepared_dir: Path, indices: np.ndarray
+    model: LatentModel, prepared_dir: Path, indices: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(images, reconstructions) of the indexed images, (n, 64, 64, C) in [0, 1]."""
-    device = choose_device()
-    model = load_model(model_path, device)
+    device = next(model.parameters()).device
     x = BatchGatherer(open_images(prepared_dir), device).gather(indices)
     logits = model.decode_latents(model.summarise(x)["latents"])
     return _channels_last(x), _channels_last(torch.sigmoid(logits))
 
 
 @torch.no_grad()
-def _traversal_images(model_path: Path, latents: np.ndarray, values: list[float]) -> np.ndarray:
+def _traversal_images(model: LatentModel, latents: np.ndarray, values: list[float]) -> np.ndarray:
     """(d, V, 64, 64, C): the first evaluation code with each latent set to each value."""
-    model = load_model(model_path, choose_device())
     all_latents = torch.as_tensor(latents, device=next(model.parameters()).device)
     codes = perturbed_codes(all_latents[:1], value_targets(model, all_latents, values))[0]
     d, n_values = codes.shape[:2]
@@ -75,7 +74,8 @@ def run(
     figures = {"training_curves": training_curves.plot(pd.read_csv(losses_path), title)}
     with np.load(latents_path) as cached:
         latents, indices = cached["eval_latents"], cached["eval_indices"][:N_RECONSTRUCTIONS]
-    originals, decoded = _reconstruct(model_path, prepared_dir, indices)
+    model = load_model(model_path, choose_device())
+    originals, decoded = _reconstruct(model, prepared_dir, indices)
     figures["reconstructions"] = reconstructions.plot(
         originals, decoded, f"{title}: reconstructions"
     )
@@ -83,7 +83,7 @@ def run(
         effects = dict(stored)
     values = effects["values"].tolist()
     figures["traversals"] = traversals.plot(
-        _traversal_images(model_path, latents, values),
+        _traversal_images(model, latents, values),
         values,
         effects["pixel_effect_norms"].mean(axis=(0, 2)),
         f"{title}: latent traversals",
