@@ -32,6 +32,7 @@ from vaecausal.interventions.pairs import PairFamily
 from vaecausal.interventions.patching import decoder_patching, encoder_patching
 from vaecausal.models.beta_vae import BetaVAEObjective
 from vaecausal.models.device import choose_device
+from vaecausal.models.host import prepare_host
 from vaecausal.models.network import GaussianVAE
 from vaecausal.models.vq_vae import VQVAE
 
@@ -181,7 +182,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--codes", type=int, default=32)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    prepare_host(args.threads)
     device = choose_device()
     print(f"device {device}, {args.threads} thread(s)")
     sizes = load_study(yaml.safe_load(CONFIG.read_text()), "paper").settings["interventions"]

@@ -6,8 +6,11 @@ hits both alike. The project's loop adds seeding, progress and loss logging and 
 checkpoints at the default study's intervals: the ratio (target >= 1.0) shows what that costs.
 The achieved FLOP/s (FLOPs of one image's forward and backward, counted by torch, times images
 per second) is compared with this machine's float32 matrix-multiply throughput (target >= 0.5).
+Both loops run after vaecausal.models.host.prepare_host, as the train stage does;
+``--default-allocator`` leaves glibc's malloc at its defaults to show what that setting buys.
 
     python benchmarks/training_throughput.py [--steps S] [--repeats R] [--threads T]
+        [--default-allocator]
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from vaecausal.data import procedural_dsprites
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.models.beta_vae import BetaVAEObjective
 from vaecausal.models.device import choose_device
+from vaecausal.models.host import prepare_host
 from vaecausal.models.network import GaussianVAE
 from vaecausal.training import TrainingSettings, train
 
@@ -110,8 +114,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--default-allocator", action="store_true")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.default_allocator:
+        torch.set_num_threads(args.threads)
+    else:
+        prepare_host(args.threads)
     device = choose_device()
     images = dataset()
     gatherer = BatchGatherer(images, device)
@@ -128,7 +136,9 @@ def main() -> None:
     machine = matmul_flops_per_second(device)
     print(
         f"{len(images)} images, batch {BATCH}, {args.steps} steps x {args.repeats} repeats, "
-        f"{device}, {torch.get_num_threads()} threads; best repeat of each loop"
+        f"{device}, {torch.get_num_threads()} threads, "
+        f"{'default' if args.default_allocator else 'retaining'} allocator; "
+        "best repeat of each loop"
     )
     for name, rate in rates.items():
         achieved = rate * per_image

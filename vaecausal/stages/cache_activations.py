@@ -16,12 +16,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta, sample_indices
 from vaecausal.interventions.cache import encode, hook_activations, mean_image_reconstruction
 from vaecausal.models.device import choose_device
+from vaecausal.models.host import prepare_host
 from vaecausal.models.saved import load_model
 from vaecausal.stages.logs import Log
 
@@ -39,7 +39,7 @@ def run(
     threads: int,
     log: Log,
 ) -> None:
-    torch.set_num_threads(threads)
+    prepare_host(threads)
     device = choose_device()
     meta = read_meta(prepared_dir)
     model = load_model(model_path, device)

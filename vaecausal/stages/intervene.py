@@ -37,6 +37,7 @@ from vaecausal.interventions.patching import (
 from vaecausal.interventions.tidy import latent_names, matrix_rows, with_identity
 from vaecausal.metrics.causal import latent_activity
 from vaecausal.models.device import choose_device
+from vaecausal.models.host import prepare_host
 from vaecausal.models.network import LatentModel
 from vaecausal.models.saved import load_model
 from vaecausal.models.vq_vae import VQVAE
@@ -202,7 +203,7 @@ def run(
     threads: int,
     log: Log,
 ) -> None:
-    torch.set_num_threads(threads)
+    prepare_host(threads)
     device = choose_device()
     model = load_model(model_path, device)
     oracle = load_oracle(oracle_path, device)

@@ -7,8 +7,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_factors, read_meta
 from vaecausal.interventions.oracle import (
@@ -19,6 +17,7 @@ from vaecausal.interventions.oracle import (
     train_oracle,
 )
 from vaecausal.models.device import choose_device
+from vaecausal.models.host import prepare_host
 from vaecausal.stages.logs import Log
 
 
@@ -30,7 +29,7 @@ def run(
     threads: int,
     log: Log,
 ) -> None:
-    torch.set_num_threads(threads)
+    prepare_host(threads)
     device = choose_device()
     meta = read_meta(prepared_dir)
     factors = read_factors(prepared_dir)

@@ -12,6 +12,7 @@ import torch
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
 from vaecausal.models.device import choose_device
+from vaecausal.models.host import prepare_host
 from vaecausal.models.registry import build_model, build_objective
 from vaecausal.models.saved import save_model
 from vaecausal.stages.logs import Log
@@ -30,7 +31,7 @@ def run(
     threads: int,
     log: Log,
 ) -> None:
-    torch.set_num_threads(threads)
+    prepare_host(threads)
     device = choose_device()
     meta = read_meta(prepared_dir)
     images = BatchGatherer(open_images(prepared_dir), device)
