@@ -31,7 +31,7 @@ from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.interventions.pairs import PairFamily
 from vaecausal.interventions.patching import decoder_patching, encoder_patching
 from vaecausal.models.beta_vae import BetaVAEObjective
-from vaecausal.models.device import choose_device
+from vaecausal.models.device import choose_device, place_network
 from vaecausal.models.host import prepare_host
 from vaecausal.models.network import GaussianVAE
 from vaecausal.models.vq_vae import VQVAE
@@ -86,7 +86,7 @@ def value_loop(model: GaussianVAE, latents: np.ndarray, values: list[float]) -> 
 
 def batching(device: torch.device, n_codes: int, decode_batch: int) -> None:
     torch.manual_seed(0)
-    model = GaussianVAE(1, 10).to(device).eval()
+    model = place_network(GaussianVAE(1, 10), device).eval()
     latents = np.random.default_rng(0).normal(size=(n_codes, 10)).astype(np.float32)
     # pixel effects only, like the loops (the engine also measures factors and decoder units)
     batched = seconds(lambda: latent_perturbation(model, latents, VALUES, decode_batch, hooks=()))
@@ -134,14 +134,14 @@ def manipulation_costs(
     """Seconds of each manipulation type for one model at the paper's counts."""
     n = 16  # measured counts; costs scale linearly in them
     torch.manual_seed(0)
-    model = GaussianVAE(channels, 10).to(device).eval()
-    oracle = FactorOracle(channels, sizes).to(device).eval()
+    model = place_network(GaussianVAE(channels, 10), device).eval()
+    oracle = place_network(FactorOracle(channels, sizes), device).eval()
     latents = np.random.default_rng(0).normal(size=(n, 10)).astype(np.float32)
     images = torch.rand(n, channels, 64, 64, device=device)
     family = PairFamily("f", images, images.flip(0))
     z = torch.as_tensor(latents, device=device)
     targets = value_targets(model, z, [2.0])[:, 0]
-    vq = VQVAE(channels, 10, 16, 512).to(device).eval()
+    vq = place_network(VQVAE(channels, 10, 16, 512), device).eval()
     codes = np.random.default_rng(0).integers(0, 512, size=(n, 10))
     k, per_eval_code = len(sizes), PAPER["n_eval"] / n
     return {
@@ -166,7 +166,7 @@ def manipulation_costs(
 def paper_cost(device: torch.device, decode_batch: int) -> None:
     for dataset, (channels, sizes) in DATASETS.items():
         cost = manipulation_costs(channels, sizes, device, decode_batch)
-        model = GaussianVAE(channels, 10).to(device)
+        model = place_network(GaussianVAE(channels, 10), device)
         training = training_step_seconds(model, channels, device) * PAPER["steps"]
         total = sum(cost.values())
         print(f"\n{dataset} ({channels} channel(s), {len(sizes)} factors), paper settings:")

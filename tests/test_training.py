@@ -10,7 +10,6 @@ import torch
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images
 from vaecausal.models.beta_vae import BetaVAEObjective
-from vaecausal.models.device import choose_device
 from vaecausal.models.factor_vae import FactorVAEObjective
 from vaecausal.models.network import GaussianVAE
 from vaecausal.models.objective import Objective
@@ -57,10 +56,6 @@ def _train(tiny_dsprites, run_dir, settings, seed=0, objective=None):
 def _losses(path):
     with open(path) as handle:
         return [float(row["loss"]) for row in csv.DictReader(handle)]
-
-
-def test_device_is_cpu_without_a_gpu():
-    assert choose_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def test_loss_falls(tiny_dsprites, tmp_path):

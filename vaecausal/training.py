@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from vaecausal.data.loader import BatchGatherer
+from vaecausal.models.device import place_network
 from vaecausal.models.network import LatentModel
 from vaecausal.models.objective import Objective
 
@@ -84,7 +85,7 @@ def train(
     """Train ``model`` in place for ``settings.steps`` steps, resuming from a valid checkpoint."""
     device = images.device
     torch.manual_seed(seed)
-    model.to(device)
+    place_network(model, device)
     objective.to(device)
     optimiser = torch.optim.Adam(
         model.parameters(),

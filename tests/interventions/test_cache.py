@@ -9,12 +9,13 @@ import torch.nn.functional as F
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images
 from vaecausal.interventions.cache import encode, mean_image_reconstruction
+from vaecausal.models.device import place_network
 from vaecausal.models.network import GaussianVAE
 
 
 def test_encode_returns_the_models_summary_in_index_order(tiny_dsprites):
     torch.manual_seed(0)
-    model = GaussianVAE(1, 3).eval()
+    model = place_network(GaussianVAE(1, 3), torch.device("cpu")).eval()
     images = BatchGatherer(open_images(tiny_dsprites), torch.device("cpu"))
     indices = np.array([7, 3, 100, 3])
     arrays = encode(model, images, indices, batch_size=3)

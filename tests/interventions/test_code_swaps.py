@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from vaecausal.interventions.code_swaps import code_swap_effects, most_used_codes, swapped_codes
+from vaecausal.models.device import place_network
 from vaecausal.models.vq_vae import VQVAE
 
 
@@ -25,7 +26,7 @@ def test_swapped_codes_replace_one_slot_by_other_candidates():
 
 def test_code_swap_effects_are_positive_and_zero_for_an_ignored_slot():
     torch.manual_seed(0)
-    model = VQVAE(1, 3, 2, 8).eval()
+    model = place_network(VQVAE(1, 3, 2, 8), torch.device("cpu")).eval()
     with torch.no_grad():
         model.decoder.fc1[0].weight[:, 2:4] = 0.0  # slot 1's two embedding dims
     codes = np.random.default_rng(0).integers(0, 8, size=(10, 3))

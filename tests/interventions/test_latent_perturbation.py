@@ -10,6 +10,7 @@ from vaecausal.interventions.latent_perturbation import (
     perturbation_targets,
     perturbed_codes,
 )
+from vaecausal.models.device import place_network
 from vaecausal.models.network import GaussianVAE
 from vaecausal.models.vq_vae import VQVAE
 
@@ -29,7 +30,7 @@ def test_perturbed_codes_set_exactly_one_latent():
 
 def _model_ignoring_latent(ignored: int) -> GaussianVAE:
     torch.manual_seed(0)
-    model = GaussianVAE(1, 4).eval()
+    model = place_network(GaussianVAE(1, 4), torch.device("cpu")).eval()
     with torch.no_grad():
         model.decoder.fc1[0].weight[:, ignored] = 0.0
     return model
@@ -74,7 +75,7 @@ def test_vq_slots_are_perturbed_in_units_of_their_spread():
 
 def test_small_moves_of_a_vq_slot_snap_back_to_the_same_code():
     torch.manual_seed(0)
-    model = VQVAE(1, 3, 2, 16).eval()
+    model = place_network(VQVAE(1, 3, 2, 16), torch.device("cpu")).eval()
     with torch.no_grad():
         model.quantiser.codebook.weight.copy_(torch.randn(16, 2) * 3)
         z_e = model.quantiser.codebook.weight[torch.tensor([[1, 2, 3]] * 20)].clone()

@@ -15,13 +15,15 @@ from vaecausal.interventions.patching import (
     encoder_patching,
     patched_outcomes,
 )
+from vaecausal.models.device import place_network
 from vaecausal.models.network import GaussianVAE
 from vaecausal.models.vq_vae import VQVAE
 
 
 def _model(cls=GaussianVAE, **kwargs) -> torch.nn.Module:
     torch.manual_seed(0)
-    return cls(1, 4, **kwargs).eval() if kwargs else cls(1, 4).eval()
+    network = cls(1, 4, **kwargs) if kwargs else cls(1, 4)
+    return place_network(network, torch.device("cpu")).eval()  # the engine's layout
 
 
 def _family(same: bool = False) -> PairFamily:

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vaecausal.data.loader import BatchGatherer
+from vaecausal.models.device import place_network
 
 
 class FactorOracle(nn.Module):
@@ -78,7 +79,7 @@ def train_oracle(
     device = images.device
     generator = torch.Generator().manual_seed(settings.seed)
     torch.manual_seed(settings.seed)
-    oracle = FactorOracle(images.gather([0]).shape[1], factor_sizes).to(device)
+    oracle = place_network(FactorOracle(images.gather([0]).shape[1], factor_sizes), device)
     optimiser = torch.optim.Adam(oracle.parameters(), lr=settings.learning_rate)
     targets = torch.as_tensor(factors, device=device)
     train = torch.as_tensor(train_indices)
@@ -121,4 +122,4 @@ def load_oracle(path: Path, device: torch.device) -> FactorOracle:
     payload = torch.load(path, map_location="cpu", weights_only=False)
     oracle = FactorOracle(**payload["arguments"])
     oracle.load_state_dict(payload["state_dict"])
-    return oracle.to(device).eval()
+    return place_network(oracle, device).eval()

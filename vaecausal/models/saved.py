@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from vaecausal.models.device import place_network
 from vaecausal.models.network import LatentModel
 from vaecausal.models.registry import MODEL_CLASSES
 
@@ -29,4 +30,4 @@ def load_model(path: Path, device: torch.device) -> LatentModel:
     payload = torch.load(path, map_location="cpu", weights_only=False)
     model = MODEL_CLASSES[payload["class"]](**payload["arguments"])
     model.load_state_dict(payload["state_dict"])
-    return model.to(device).eval()
+    return place_network(model, device).eval()
