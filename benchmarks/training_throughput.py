@@ -24,14 +24,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.flop_counter import FlopCounterMode
 
 from vaecausal.data import procedural_dsprites
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.models.beta_vae import BetaVAEObjective
 from vaecausal.models.device import choose_device
 from vaecausal.models.host import prepare_host
-from vaecausal.models.network import GaussianVAE
+from vaecausal.models.network import GaussianVAE, training_flops_per_image
 from vaecausal.training import TrainingSettings, train
 
 BATCH = 64
@@ -89,14 +88,6 @@ def reference_loop(images: torch.Tensor, steps: int) -> float:
     return time.perf_counter() - start
 
 
-def flops_per_image() -> float:
-    model = GaussianVAE(1, 10)
-    with FlopCounterMode(display=False) as counter:
-        mu, _ = model.encode(torch.rand(1, 1, 64, 64))
-        model.decode(mu).sum().backward()
-    return float(counter.get_total_flops())
-
-
 def matmul_flops_per_second(device: torch.device, size: int = 2048, repeats: int = 20) -> float:
     a = torch.randn(size, size, device=device)
     b = torch.randn(size, size, device=device)
@@ -132,7 +123,7 @@ def main() -> None:
             timings["project"].append(project_loop(gatherer, args.steps, Path(folder)))
             timings["reference"].append(reference_loop(plain, args.steps))
     rates = {k: args.steps * BATCH / min(v) for k, v in timings.items()}
-    per_image = flops_per_image()
+    per_image = training_flops_per_image()
     machine = matmul_flops_per_second(device)
     print(
         f"{len(images)} images, batch {BATCH}, {args.steps} steps x {args.repeats} repeats, "
