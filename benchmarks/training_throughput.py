@@ -24,13 +24,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from machine import matmul_flops_per_second
 
 from vaecausal.data import procedural_dsprites
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.models.beta_vae import BetaVAEObjective
 from vaecausal.models.device import choose_device
 from vaecausal.models.host import prepare_host
-from vaecausal.models.network import GaussianVAE, training_flops_per_image
+from vaecausal.models.network import GaussianVAE, reference_flops
 from vaecausal.training import TrainingSettings, train
 
 BATCH = 64
@@ -88,18 +89,6 @@ def reference_loop(images: torch.Tensor, steps: int) -> float:
     return time.perf_counter() - start
 
 
-def matmul_flops_per_second(device: torch.device, size: int = 2048, repeats: int = 20) -> float:
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
-    a @ b
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return 2 * size**3 * repeats / (time.perf_counter() - start)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=150)
@@ -123,7 +112,7 @@ def main() -> None:
             timings["project"].append(project_loop(gatherer, args.steps, Path(folder)))
             timings["reference"].append(reference_loop(plain, args.steps))
     rates = {k: args.steps * BATCH / min(v) for k, v in timings.items()}
-    per_image = training_flops_per_image()
+    per_image = reference_flops()
     machine = matmul_flops_per_second(device)
     print(
         f"{len(images)} images, batch {BATCH}, {args.steps} steps x {args.repeats} repeats, "

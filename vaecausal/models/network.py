@@ -189,15 +189,19 @@ class GaussianVAE(LatentModel):
         return torch.zeros_like(one), torch.ones_like(one)
 
 
-def training_flops_per_image(channels: int = 1, n_latents: int = 10) -> int:
-    """FLOPs of one image's forward and backward pass through the reference network.
+def reference_flops(channels: int = 1, n_latents: int = 10, decode_only: bool = False) -> int:
+    """FLOPs of one image through the reference network: a training step's forward and backward,
+    or with ``decode_only`` one code's decoding.
 
     Counted by torch on the meta device: every layer runs its standard operator there (the
     CPU kernel of ``ImageDeconv`` is one the counter does not know) and nothing is computed.
-    Throughput benchmarks turn images per second into FLOP/s with it.
+    Throughput benchmarks turn images or codes per second into FLOP/s with it.
     """
     model = GaussianVAE(channels, n_latents).to("meta")
     with FlopCounterMode(display=False) as counter:
-        mu, _ = model.encode(torch.zeros(1, channels, IMAGE_SIZE, IMAGE_SIZE, device="meta"))
-        model.decode(mu).sum().backward()
+        if decode_only:
+            model.decode(torch.zeros(1, n_latents, device="meta"))
+        else:
+            mu, _ = model.encode(torch.zeros(1, channels, IMAGE_SIZE, IMAGE_SIZE, device="meta"))
+            model.decode(mu).sum().backward()
     return int(counter.get_total_flops())
