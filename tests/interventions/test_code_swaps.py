@@ -12,7 +12,17 @@ from vaecausal.models.vq_vae import VQVAE
 
 def test_most_used_codes_in_order():
     codes = torch.tensor([[3, 3, 1], [3, 1, 7]])
-    assert most_used_codes(codes, 2).tolist() == [3, 1]
+    assert most_used_codes(codes, 2, 8).tolist() == [3, 1]
+    assert most_used_codes(codes, 5, 8).tolist() == [3, 1, 7, 0, 2]  # unused codes last
+
+
+def test_a_collapsed_codebook_is_swapped_to_its_unused_codes():
+    torch.manual_seed(0)
+    model = place_network(VQVAE(1, 3, 2, 8), torch.device("cpu")).eval()
+    codes = np.full((4, 3), 5)  # every slot of every image uses code 5
+    norms, _ = code_swap_effects(model, codes, n_swap=2, decode_batch=16)
+    assert norms.shape == (4, 3, 2)
+    assert norms.min() > 0
 
 
 def test_swapped_codes_replace_one_slot_by_other_candidates():

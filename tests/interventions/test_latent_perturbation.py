@@ -82,3 +82,18 @@ def test_small_moves_of_a_vq_slot_snap_back_to_the_same_code():
     z_e += 0.01 * torch.randn_like(z_e)  # near the codes: a spread of ~0.01
     norms = latent_perturbation(model, z_e.numpy(), [-1.0, 1.0], decode_batch=64)[0]
     assert np.abs(norms).max() < 1e-6
+
+
+def test_base_and_changed_codes_share_decoder_calls_of_at_most_decode_batch():
+    model = _model_ignoring_latent(1)
+    mu = np.random.default_rng(1).normal(size=(9, 4)).astype(np.float32)
+    inputs_per_image = 1 + 4 * 2  # its own code and 4 latents x 2 values
+    sizes: list[int] = []
+    handle = model.decoder.register_forward_hook(
+        lambda _module, inputs, _output: sizes.append(len(inputs[0]))
+    )
+    for decode_batch, calls in ((10_000, [9 * inputs_per_image]), (18, [18] * 4 + [9])):
+        sizes.clear()
+        latent_perturbation(model, mu, [-1.0, 2.0], decode_batch=decode_batch)
+        assert sizes == calls
+    handle.remove()

@@ -2,8 +2,9 @@
 
 Continuous perturbation of z_e mostly snaps back to the same code, so a VQ-VAE's CES measured
 that way is near zero. The discrete counterpart replaces slot i's code c_i by each of the
-``n_swap`` most used other codes (most used over the evaluation set) and decodes; pixel, factor
-and activation effects are then measured exactly as for latent perturbation.
+``n_swap`` most used other codes (most used over the evaluation set, unused codes last) and
+decodes; pixel, factor and activation effects are then measured exactly as for latent
+perturbation.
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vaecausal.interventions.decoder_effects import EffectSums, measure_decoder_change
+from vaecausal.interventions.decoder_effects import (
+    EffectSums,
+    images_per_call,
+    measure_decoder_change,
+)
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.models.vq_vae import VQVAE
 
 
-def most_used_codes(codes: torch.Tensor, n: int) -> torch.Tensor:
-    """The ``n`` most frequent codes, most used first (ties by code index)."""
-    counts = torch.bincount(codes.flatten())
-    return torch.argsort(-counts, stable=True)[: min(n, len(counts))]
+def most_used_codes(codes: torch.Tensor, n: int, codebook_size: int) -> torch.Tensor:
+    """The ``n`` most frequent of a codebook's codes, most used first (ties by code index).
+    Unused codes rank last, so a collapsed codebook (one code used) still gives ``n`` codes."""
+    counts = torch.bincount(codes.flatten(), minlength=codebook_size)
+    return torch.argsort(-counts, stable=True)[: min(n, codebook_size)]
 
 
 def swapped_codes(codes: torch.Tensor, candidates: torch.Tensor, n_swap: int) -> torch.Tensor:
@@ -46,15 +52,15 @@ def code_swap_effects(
     """(pixel effect norms (N, d, n_swap), mean factor and activation effects)."""
     device = next(model.parameters()).device
     all_codes = torch.as_tensor(codes, dtype=torch.long, device=device)
-    candidates = most_used_codes(all_codes, n_swap + 1)
+    embed = model.quantiser.codebook
+    candidates = most_used_codes(all_codes, n_swap + 1, embed.num_embeddings)
     n_swap = min(n_swap, len(candidates) - 1)
     n, d = all_codes.shape
-    embed = model.quantiser.codebook
-    images_per_call = max(1, decode_batch // (d * max(n_swap, 1)))
+    per_call = images_per_call(decode_batch, d * n_swap)
     norms = np.empty((n, d, n_swap), dtype=np.float32)
     sums = EffectSums(d)
-    for start in range(0, n, images_per_call):
-        c = all_codes[start : start + images_per_call]
+    for start in range(0, n, per_call):
+        c = all_codes[start : start + per_call]
         changed = embed(swapped_codes(c, candidates, n_swap)).flatten(-2)
         change = measure_decoder_change(model, embed(c).flatten(1), changed, oracle, sums)
         norms[start : start + len(c)] = change.cpu().numpy()

@@ -5,7 +5,8 @@ changed decoder inputs are made. From there the measurements are the same, so th
 per changed input, the L2 pixel change of the image; per latent, the oracle's total-variation
 change of each factor's class distribution (the factor effect E[i, k]); and per latent and
 decoder hook point, the mean absolute activation change of each unit (Delta a_i^L, for circuit
-modularity). Everything of one batch goes through the decoder in one call.
+modularity). A batch's base and changed inputs go through the decoder, and their images through
+the oracle, in one call.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ def total_variation(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     return 0.5 * (p - q).abs().sum(-1)
 
 
+def images_per_call(decode_batch: int, changes_per_image: int) -> int:
+    """How many images' base and changed inputs fit in a decoder call of ``decode_batch``
+    inputs (at least one image, whatever the batch)."""
+    return max(1, decode_batch // (1 + changes_per_image))
+
+
 @torch.no_grad()
 def measure_decoder_change(
     model: LatentModel,
@@ -55,33 +62,33 @@ def measure_decoder_change(
     sums: EffectSums,
     hooks: tuple[str, ...] = DECODER_HOOKS,
 ) -> torch.Tensor:
-    """Decode ``base_inputs`` (B, D) and ``changed_inputs`` (B, d, V, D); add the factor effects
-    and the activation effects at ``hooks`` to ``sums`` and return the pixel change norms
-    (B, d, V)."""
+    """Decode ``base_inputs`` (B, D) and ``changed_inputs`` (B, d, V, D), B * (1 + d * V) inputs
+    in one decoder call; add the factor effects and the activation effects at ``hooks`` to
+    ``sums`` and return the pixel change norms (B, d, V)."""
     batch, d, n_values = changed_inputs.shape[:3]
-    with captured(model, hooks) as base_acts:
-        base_images = torch.sigmoid(model.decoder(base_inputs))
-    base_acts = dict(base_acts)
     with captured(model, hooks) as acts:
-        images = torch.sigmoid(model.decoder(changed_inputs.flatten(0, 2)))
+        decoded = torch.sigmoid(
+            model.decoder(torch.cat([base_inputs, changed_inputs.flatten(0, 2)]))
+        )
         for name in hooks:
-            linear = is_linear(model, name)
-            base = unit_view(base_acts[name], linear)
-            changed = unit_view(acts[name], linear).reshape(batch, d, n_values, *base.shape[1:])
+            units = unit_view(acts.pop(name), is_linear(model, name))  # freed once reduced
+            base = units[:batch]
+            changed = units[batch:].reshape(batch, d, n_values, *base.shape[1:])
             delta = (changed - base[:, None, None]).abs().mean(-1).sum((0, 2))
             sums.activation_delta[name] = sums.activation_delta.get(name, 0) + delta
-            acts.pop(name)  # free each layer's batch as soon as it is reduced
     if oracle is not None:
-        base_probs = oracle.probabilities(base_images)
-        probs = oracle.probabilities(images)
         tv = torch.stack(
             [
-                total_variation(p.reshape(batch, d, n_values, -1), b[:, None, None]).sum((0, 2))
-                for p, b in zip(probs, base_probs, strict=True)
+                total_variation(
+                    p[batch:].reshape(batch, d, n_values, -1), p[:batch, None, None]
+                ).sum((0, 2))
+                for p in oracle.probabilities(decoded)
             ],
             dim=1,
         )
         sums.factor_tv = tv if sums.factor_tv is None else sums.factor_tv + tv
     sums.count += batch * n_values
-    change = images.reshape(batch, d, n_values, -1) - base_images.flatten(1)[:, None, None]
+    change = (
+        decoded[batch:].reshape(batch, d, n_values, -1) - decoded[:batch].flatten(1)[:, None, None]
+    )
     return change.norm(dim=-1)

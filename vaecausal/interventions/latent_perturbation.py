@@ -5,7 +5,8 @@ latent i set to centre_i + v * scale_i (prior units for Gaussian latents; z_e's 
 standard deviation for a VQ-VAE, applied before quantisation). Measured per change (see
 ``decoder_effects``): the pixel effect ||xhat(z^{i<-v}) - xhat(z)||_2, the oracle's factor effect
 E[i, k] and each decoder unit's activation change. All latents and values of a batch of codes go
-through the decoder together, in calls of at most ``decode_batch`` codes.
+through the decoder together with the batch's unchanged codes, in calls of at most
+``decode_batch`` codes (at least one code's changes).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 from vaecausal.interventions.decoder_effects import (
     DECODER_HOOKS,
     EffectSums,
+    images_per_call,
     measure_decoder_change,
 )
 from vaecausal.interventions.oracle import FactorOracle
@@ -64,11 +66,11 @@ def latent_perturbation(
     all_latents = torch.as_tensor(latents, device=device)
     targets = value_targets(model, all_latents, values)
     n, d, n_values = latents.shape[0], latents.shape[1], len(values)
-    images_per_call = max(1, decode_batch // (d * n_values))
+    per_call = images_per_call(decode_batch, d * n_values)
     norms = np.empty((n, d, n_values), dtype=np.float32)
     sums = EffectSums(d)
-    for start in range(0, n, images_per_call):
-        z = all_latents[start : start + images_per_call]
+    for start in range(0, n, per_call):
+        z = all_latents[start : start + per_call]
         changed = model.decoder_input(perturbed_codes(z, targets).flatten(0, 2))
         change = measure_decoder_change(
             model,
