@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import os
 
+import pytest
 import torch
 
-from vaecausal.models.device import choose_device, place_network
+from vaecausal.models.device import choose_device, place_network, use_exact_gpu_kernels
 from vaecausal.models.network import GaussianVAE
 
 
@@ -29,3 +31,26 @@ def test_placed_network_keeps_its_values_and_outputs() -> None:
 def test_device_is_the_gpu_when_present() -> None:
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert choose_device().type == expected
+
+
+@pytest.fixture
+def restored_backend_flags(monkeypatch: pytest.MonkeyPatch):
+    """Undo ``use_exact_gpu_kernels``'s process-wide settings after the test."""
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
+    saved = (cudnn.benchmark, cudnn.deterministic, cudnn.conv.fp32_precision, matmul.fp32_precision)
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    yield
+    cudnn.benchmark, cudnn.deterministic, cudnn.conv.fp32_precision, matmul.fp32_precision = saved
+    torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+
+
+def test_gpu_kernels_are_set_deterministic_and_full_fp32(restored_backend_flags) -> None:
+    use_exact_gpu_kernels()
+    cudnn = torch.backends.cudnn
+    assert cudnn.deterministic and not cudnn.benchmark
+    assert cudnn.conv.fp32_precision == "ieee"  # no TF32 convolutions
+    assert torch.backends.cuda.matmul.fp32_precision == "ieee"
+    assert torch.are_deterministic_algorithms_enabled()
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TypeVar
 
 import torch
@@ -11,8 +12,29 @@ Network = TypeVar("Network", bound=nn.Module)
 
 
 def choose_device() -> torch.device:
-    """The GPU when one is present, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """The GPU when one is present, set to exact kernels (``use_exact_gpu_kernels``), else the
+    CPU."""
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    use_exact_gpu_kernels()
+    return torch.device("cuda")
+
+
+def use_exact_gpu_kernels() -> None:
+    """Make GPU results a function of the seed and of fp32 arithmetic, as CPU results are.
+
+    By default cuDNN may pick non-deterministic convolution algorithms, and torch 2.13 runs fp32
+    convolutions in TF32 (a 10-bit mantissa): a rerun could then differ from the first run, and
+    GPU numbers from CPU ones by ~1e-3 relative instead of fp32 round-off, which the studies'
+    zero-effect laws and round-off floors assume. Reproducible reruns are worth more to the study
+    than the GPU speed these defaults buy; an op with no deterministic GPU kernel warns.
+    """
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS GEMMs
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.conv.fp32_precision = "ieee"
+    torch.backends.cuda.matmul.fp32_precision = "ieee"
+    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def place_network(network: Network, device: torch.device) -> Network:
