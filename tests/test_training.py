@@ -30,7 +30,7 @@ def _settings(steps: int, checkpoint_every: int = 1000) -> TrainingSettings:
     )
 
 
-def _train(tiny_dsprites, run_dir, settings, seed=0, objective=None):
+def _train(tiny_dsprites, run_dir, settings, seed=0, objective=None, log=lambda _: None):
     torch.manual_seed(seed)
     vq = isinstance(objective, VQVAEObjective) or (
         isinstance(objective, _Dying) and isinstance(objective.inner, VQVAEObjective)
@@ -48,7 +48,7 @@ def _train(tiny_dsprites, run_dir, settings, seed=0, objective=None):
         checkpoint_path=run_dir / "checkpoint.pt",
         loss_csv_path=run_dir / "losses.csv",
         run_fingerprint="test",
-        log=lambda _: None,
+        log=log,
     )
     return model, result
 
@@ -94,6 +94,21 @@ def test_same_seed_same_weights_and_interrupted_run_resumes_identically(
         assert torch.equal(tensor, again.state_dict()[name]), name
         assert torch.equal(tensor, resumed.state_dict()[name]), name
     assert _losses(tmp_path / "c" / "losses.csv") == _losses(tmp_path / "a" / "losses.csv")
+
+
+def test_a_checkpoint_from_another_kind_of_device_is_not_resumed(tiny_dsprites, tmp_path):
+    settings = _settings(30, checkpoint_every=10)
+    with pytest.raises(_Killed):
+        _train(tiny_dsprites, tmp_path, settings, objective=_Dying(BetaVAEObjective(1.0), 23))
+    checkpoint = tmp_path / "checkpoint.pt"
+    state = torch.load(checkpoint, weights_only=False)
+    assert state["device"] == "cpu" and state["step"] == 20
+    state["device"] = "cuda"  # as if written on a GPU node
+    torch.save(state, checkpoint)
+    said: list[str] = []
+    _, result = _train(tiny_dsprites, tmp_path, settings, log=said.append)
+    assert result.resumed_from_step == 0
+    assert "checkpoint was written on cuda" in said[0] and "starting afresh" in said[0]
 
 
 class _Killed(Exception):

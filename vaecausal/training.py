@@ -1,10 +1,12 @@
 """The training loop: seeded and resumable, with progress and loss logs.
 
 A run is fully determined by its seed: parameter initialisation uses ``torch.manual_seed(seed)``
-and batch indices and reparameterisation noise come from one ``torch.Generator``; the states of
-both generators are checkpointed, so a run killed part-way and resumed takes exactly the batches
-an uninterrupted run takes. Checkpoints are written atomically (temporary file, then rename) and
-carry a fingerprint of the settings, so a changed configuration never resumes from a stale one.
+and batch indices and reparameterisation noise come from one ``torch.Generator``; all the
+generators' states are checkpointed, so a run killed part-way and resumed takes exactly the
+batches an uninterrupted run takes. Generator states differ between CPU and GPU, so a checkpoint
+is resumed only on the kind of device that wrote it. Checkpoints are written atomically
+(temporary file, then rename) and carry a fingerprint of the settings, so a changed
+configuration never resumes from a stale one.
 """
 
 from __future__ import annotations
@@ -101,16 +103,24 @@ def train(
         # Loaded on the CPU: load_state_dict moves tensors to the parameters' device, and a
         # generator's state is always a CPU byte tensor.
         state = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-        if state["fingerprint"] == run_fingerprint:
+        written_on = state.get("device", "an unrecorded device")
+        if state["fingerprint"] != run_fingerprint:
+            log("checkpoint belongs to other settings; starting afresh")
+        elif written_on != device.type:
+            log(
+                f"checkpoint was written on {written_on}, whose random streams cannot continue "
+                f"on {device.type}; starting afresh"
+            )
+        else:
             model.load_state_dict(state["model"])
             optimiser.load_state_dict(state["optimiser"])
             objective.load_state_dict(state["objective"])
             generator.set_state(state["generator"])
             torch.set_rng_state(state["torch_rng"])
+            if device.type == "cuda":
+                torch.cuda.set_rng_state(state["cuda_rng"], device)
             rows, start = state["rows"], state["step"]
             log(f"resuming from checkpoint at step {start}")
-        else:
-            log("checkpoint belongs to other settings; starting afresh")
 
     model.train()
     n_images = len(images)
@@ -145,8 +155,11 @@ def train(
                     "optimiser": optimiser.state_dict(),
                     "objective": objective.state_dict(),
                     "generator": generator.get_state(),
-                    # The global generator too: parts such as VQ-VAE's codebook restarts use it.
+                    # The global generators too: VQ-VAE's codebook set-up and restarts draw from
+                    # the one of the device they run on.
+                    "device": device.type,
                     "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
                     "rows": rows,
                 },
                 checkpoint_path,
