@@ -43,7 +43,7 @@ def run(
     device = choose_device()
     meta = read_meta(prepared_dir)
     model = load_model(model_path, device)
-    images = BatchGatherer(open_images(prepared_dir), device)
+    images = BatchGatherer(open_images(prepared_dir), device, resident=False)
     sets = {
         "eval": sample_indices(meta.n_images, n_eval, split_seed),
         "scoring": sample_indices(meta.n_images, n_metric, metric_seed),

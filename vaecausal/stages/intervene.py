@@ -222,7 +222,7 @@ def run(
 
     with out.timed("input_manipulation"):
         families = input_pairs(
-            BatchGatherer(open_images(prepared_dir), device),
+            BatchGatherer(open_images(prepared_dir), device, resident=False),
             read_factors(prepared_dir),
             meta.factor_names,
             meta.factor_sizes,

@@ -39,7 +39,7 @@ def _reconstruct(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(images, reconstructions) of the indexed images, (n, 64, 64, C) in [0, 1]."""
     device = next(model.parameters()).device
-    x = BatchGatherer(open_images(prepared_dir), device).gather(indices)
+    x = BatchGatherer(open_images(prepared_dir), device, resident=False).gather(indices)
     logits = model.decode_latents(model.summarise(x)["latents"])
     return _channels_last(x), _channels_last(torch.sigmoid(logits))
 
