@@ -73,7 +73,7 @@ def train_oracle(
     factor_sizes: Sequence[int],
     train_indices: np.ndarray,
     settings: OracleSettings,
-    progress: Callable[[int, float], None],
+    progress: Callable[[int, torch.Tensor], None],
 ) -> FactorOracle:
     """Cross-entropy summed over factors, Adam, uniform minibatches of the training images."""
     device = images.device
@@ -84,14 +84,15 @@ def train_oracle(
     targets = torch.as_tensor(factors, device=device)
     train = torch.as_tensor(train_indices)
     for step in range(1, settings.steps + 1):
-        batch = train[torch.randint(len(train), (settings.batch_size,), generator=generator)]
+        draw = torch.randint(len(train), (settings.batch_size,), generator=generator)
+        batch = train[draw].to(device)  # one upload a step, used for images and labels
         logits = oracle(images.gather(batch))
-        labels = targets[batch.to(device)]
+        labels = targets[batch]
         loss = sum(F.cross_entropy(lk, labels[:, k]) for k, lk in enumerate(logits))
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
-        progress(step, float(loss.detach()))
+        progress(step, loss.detach())
     return oracle.eval()
 
 

@@ -54,7 +54,9 @@ def patched_outcomes(
     for start in range(0, n_all, chunk):
         units = torch.arange(start, min(start + chunk, n_all), device=base.device)
         patched = base_units.unsqueeze(0).repeat(len(units), 1, 1, 1)
-        patched[torch.arange(len(units)), :, units] = source_units[:, units].transpose(0, 1)
+        patched[torch.arange(len(units), device=base.device), :, units] = source_units[
+            :, units
+        ].transpose(0, 1)
         outcome = resume(patched.reshape(len(units) * n, *base.shape[1:]))
         results.append(reduce(outcome.reshape(len(units), n, *outcome.shape[1:])))
     return torch.cat(results)

@@ -51,7 +51,7 @@ class VectorQuantiser(nn.Module):
             self.codebook.weight.copy_(self._random_outputs(z_e, len(self.usage)))
             self.initialised.fill_(True)
             return
-        self.usage += torch.bincount(codes.flatten(), minlength=len(self.usage))
+        self.usage += code_counts(codes, len(self.usage))
         self.batches += 1
         if self.batches % self.restart_every == 0:
             dead = self.usage == 0
@@ -132,11 +132,17 @@ class VQVAE(LatentModel):
         return latents.mean(0), latents.std(0)
 
 
+def code_counts(codes: torch.Tensor, codebook_size: int) -> torch.Tensor:
+    """How often each code occurs, (codebook_size,) float. Counted by comparison: ``bincount``
+    on a GPU reads the largest code back to the host, a stall in every training step."""
+    every_code = torch.arange(codebook_size, device=codes.device)
+    return (codes.reshape(-1, 1) == every_code).sum(0, dtype=torch.float32)
+
+
 def codebook_usage(codes: torch.Tensor, codebook_size: int) -> dict[str, torch.Tensor]:
     """Share of the codebook in use and the perplexity exp(H) of the code distribution."""
-    counts = torch.bincount(codes.flatten(), minlength=codebook_size).float()
-    p = counts / counts.sum()
-    entropy = -(p[p > 0] * p[p > 0].log()).sum()
+    counts = code_counts(codes, codebook_size)
+    entropy = torch.special.entr(counts / counts.sum()).sum()  # 0 log 0 = 0, no host sync
     return {"codebook_usage": (counts > 0).float().mean(), "perplexity": entropy.exp()}
 
 

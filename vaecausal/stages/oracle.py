@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_factors, read_meta
 from vaecausal.interventions.oracle import (
@@ -40,10 +42,10 @@ def run(
     started = time.perf_counter()
     every = max(1, oracle_settings.steps // 10)
 
-    def progress(step: int, loss: float) -> None:
-        if step % every == 0 or step == oracle_settings.steps:
+    def progress(step: int, loss: torch.Tensor) -> None:
+        if step % every == 0 or step == oracle_settings.steps:  # reads the loss back only here
             rate = step * oracle_settings.batch_size / (time.perf_counter() - started)
-            log(f"step {step}/{oracle_settings.steps} loss {loss:.4f} ({rate:.0f} img/s)")
+            log(f"step {step}/{oracle_settings.steps} loss {float(loss):.4f} ({rate:.0f} img/s)")
 
     oracle = train_oracle(images, factors, meta.factor_sizes, train, oracle_settings, progress)
     accuracy = oracle_accuracy(oracle, images, factors, held_out)
