@@ -62,6 +62,17 @@ def test_wrong_type_is_named(shipped):
     assert "studies.default.overrides.training.steps" in _error(config)
 
 
+@pytest.mark.parametrize(
+    "section, key",
+    [("evaluation", "n_eval"), ("model", "n_latents"), ("evaluation", "n_activations")],
+)
+def test_counts_too_small_to_measure_are_named(shipped, section, key):
+    config = copy.deepcopy(shipped)
+    config["defaults"][section][key] = 0 if key == "n_activations" else 1
+    message = _error(config)
+    assert f"defaults.{section}.{key}" in message
+
+
 def test_empty_seed_list_is_named(shipped):
     config = copy.deepcopy(shipped)
     config["studies"]["default"]["seeds"] = []
