@@ -38,6 +38,18 @@ def test_circuits_take_the_top_share_of_each_layer_and_overlap_is_jaccard():
     assert circuit_overlap(r, 0.5) == pytest.approx(1 / 3)  # {0,3} vs {1,3}
 
 
+def test_units_that_restore_nothing_are_in_no_circuit():
+    # Factor 0 is restored by unit 1 alone, factor 1 by unit 2 alone: disjoint circuits, even
+    # when the top share reaches into the units with R = 0.
+    r = {"l1": np.array([[0.0, 0.0], [0.7, 0.0], [0.0, 0.4], [0.0, 0.0]])}
+    assert circuits(r, 0.5) == [{("l1", 1)}, {("l1", 2)}]
+    assert circuit_overlap(r, 0.5) == 0.0
+    # Patching a collapsed encoder restores nothing: no circuits, overlap undefined (not 1).
+    nothing = {"l1": np.zeros((4, 3)), "l2": np.full((2, 3), np.nan)}
+    assert circuits(nothing, 0.5) == [set(), set(), set()]
+    assert np.isnan(circuit_overlap(nothing, 0.5))
+
+
 def test_semantic_fractions():
     r = np.array([[0.5, 0.5], [0.5, 0.0], [0.0, 0.0], [np.nan, 0.0]])
     assert semantic_fractions(r, 0.1) == {"polysemantic": 0.25, "monosemantic": 0.25}

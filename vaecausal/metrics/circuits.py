@@ -4,8 +4,9 @@ the encoder, from the intervention engine's arrays.
 - Circuit modularity of decoder hook point L: M_L = 1 - mean_{i<j} |pearson(Delta a_i, Delta a_j)|
   over active latents, Delta a_i = E |a(z^{i<-v}) - a(z)| per unit. Model modularity = mean over
   hook points. Pairs whose correlation is undefined (a latent that moves no unit) are skipped.
-- Circuit of factor k: the top ``fraction`` of each encoder layer's units by restoration R; circuit
-  overlap = mean_{k<l} Jaccard(circuit_k, circuit_l).
+- Circuit of factor k: the top ``fraction`` of each encoder layer's units by restoration R, among
+  units with R > 0; circuit overlap = mean_{k<l} Jaccard(circuit_k, circuit_l) over factors with
+  a circuit.
 - A unit is polysemantic when R exceeds ``threshold`` for two or more factors, monosemantic for
   exactly one.
 """
@@ -37,20 +38,27 @@ def model_modularity(deltas: Mapping[str, np.ndarray], active: np.ndarray) -> fl
 
 
 def circuits(restoration: Mapping[str, np.ndarray], fraction: float) -> list[set[tuple[str, int]]]:
-    """Per factor, the set of (layer, unit) in the top ``fraction`` of each layer by R (U, K)."""
+    """Per factor, the set of (layer, unit) in the top ``fraction`` of each layer by R (U, K).
+
+    Only units that restore something (R > 0) can be in a circuit: units with R = 0 are ties,
+    and ranking them by index would hand every factor the same first units, so a model whose
+    patching restores nothing (a collapsed encoder) would show perfect overlap.
+    """
     n_factors = next(iter(restoration.values())).shape[1]
     found: list[set[tuple[str, int]]] = [set() for _ in range(n_factors)]
     for name, r in restoration.items():
         top = max(1, math.ceil(fraction * r.shape[0]))
         for k in range(n_factors):
-            order = np.argsort(-np.nan_to_num(r[:, k], nan=-np.inf), kind="stable")[:top]
-            found[k].update((name, int(u)) for u in order)
+            score = np.nan_to_num(r[:, k], nan=0.0)
+            order = np.argsort(-score, kind="stable")[:top]
+            found[k].update((name, int(u)) for u in order if score[u] > 0)
     return found
 
 
 def circuit_overlap(restoration: Mapping[str, np.ndarray], fraction: float) -> float:
-    """Mean pairwise Jaccard index of the factors' circuits (NaN for a single factor)."""
-    sets = circuits(restoration, fraction)
+    """Mean pairwise Jaccard index of the factors' circuits, over pairs of factors that both have
+    one (NaN when fewer than two do)."""
+    sets = [s for s in circuits(restoration, fraction) if s]
     scores = [len(a & b) / len(a | b) for a, b in combinations(sets, 2)]
     return float(np.mean(scores)) if scores else math.nan
 
