@@ -48,3 +48,8 @@ def test_specificity_is_one_for_a_single_factor_and_zero_for_all_equally():
     ces = np.array([3.0, 1.0, 0.0, 0.0])
     active = np.array([True, True, True, False])
     assert model_specificity(normalised, ces, active) == pytest.approx(0.75)
+
+
+def test_with_one_factor_a_latent_that_moves_nothing_still_has_no_specificity():
+    normalised, _ = specificity_per_latent(np.array([[0.4], [0.0]]))
+    assert normalised[0] == 1.0 and np.isnan(normalised[1])

@@ -57,7 +57,9 @@ def rms_scale(channels: int, image_size: int = 64) -> float:
 def specificity_per_latent(factor_effect: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(S_i = 1 - H(p_i)/log K, the public formula's 1/(H(p_i) + 1e-6)) from E (d, K), with
     p_i = E[i, :] / sum_k E[i, k]. S is 1 when a latent moves exactly one factor and 0 when it
-    moves all equally; a latent that moves nothing gets NaN (no distribution to speak of)."""
+    moves all equally; a latent that moves nothing gets NaN (no distribution to speak of). K
+    counts the columns given: pass only the factors that vary in the dataset, since a factor with
+    one value can never be moved and would only lift every S."""
     effect = np.clip(np.asarray(factor_effect, dtype=np.float64), 0.0, None)
     total = effect.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -65,7 +67,10 @@ def specificity_per_latent(factor_effect: np.ndarray) -> tuple[np.ndarray, np.nd
         terms = np.where(p > 0, p * np.log(p), 0.0)
     entropy = np.where(np.isnan(p).any(axis=1), np.nan, -terms.sum(axis=1))
     n_factors = effect.shape[1]
-    normalised = 1.0 - entropy / math.log(n_factors) if n_factors > 1 else np.ones(len(effect))
+    if n_factors > 1:
+        normalised = 1.0 - entropy / math.log(n_factors)
+    else:  # one factor: whatever moves, moves only it
+        normalised = np.where(np.isnan(entropy), np.nan, 1.0)
     return normalised, 1.0 / (entropy + 1e-6)
 
 

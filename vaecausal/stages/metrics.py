@@ -66,13 +66,19 @@ def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarra
 
 
 def effect_metrics(
-    effects: dict[str, np.ndarray], prefix: str, active: np.ndarray, channels: int
+    effects: dict[str, np.ndarray],
+    prefix: str,
+    active: np.ndarray,
+    channels: int,
+    varying: np.ndarray,
 ) -> dict[str, Any]:
     """CES, specificity and modularity of one kind of decoder intervention (``prefix`` '' for
-    latent perturbation, 'swap.' for VQ-VAE code swaps); keys get the suffix of the kind."""
+    latent perturbation, 'swap.' for VQ-VAE code swaps); keys get the suffix of the kind.
+    Specificity is over the ``varying`` factors (a mask over the oracle's factors)."""
     suffix = "_discrete" if prefix else ""
     ces = ces_per_latent(effects[f"{prefix}pixel_effect_norms"])
-    specificity, inverse_entropy = specificity_per_latent(effects[f"{prefix}factor_effect"])
+    factor_effect = effects[f"{prefix}factor_effect"][:, varying]
+    specificity, inverse_entropy = specificity_per_latent(factor_effect)
     deltas = _prefixed(effects, f"{prefix}activation_delta.")
     value = model_ces(ces, active)
     return {
@@ -146,9 +152,10 @@ def run(
     kl, active = latent_activity(
         latents["eval_latents"], latents.get("eval_logvar"), settings["active_kl_threshold"]
     )
-    causal = effect_metrics(effects, "", active, meta.channels)
+    varying = np.asarray(meta.factor_sizes) > 1  # a subsample may leave a factor one value
+    causal = effect_metrics(effects, "", active, meta.channels, varying)
     if "swap.pixel_effect_norms" in effects:
-        causal.update(effect_metrics(effects, "swap.", active, meta.channels))
+        causal.update(effect_metrics(effects, "swap.", active, meta.channels, varying))
     causal.update(
         patching_metrics(effects, settings["circuit_fraction"], settings["poly_threshold"])
     )
