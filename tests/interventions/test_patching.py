@@ -13,6 +13,7 @@ from vaecausal.interventions.patching import (
     ENCODER_HOOKS,
     decoder_patching,
     encoder_patching,
+    mediation_outcomes,
     patched_outcomes,
 )
 from vaecausal.models.device import place_network
@@ -117,3 +118,11 @@ def test_decoder_patching_of_a_collapsed_model_is_all_undefined():
     result = decoder_patching(_model(), latents, torch.zeros(4), patched_latents=[])
     assert result["decoder.fc2"].shape == (1024, 4) and result["decoder.deconv1"].shape == (64, 4)
     assert all(np.isnan(r).all() for r in result.values())
+
+
+def test_mediation_outcome_is_the_most_moved_active_latent():
+    # Factor 0 moves collapsed latent 1 most (noise in units of a tiny spread), then latent 0.
+    effect = np.array([[0.6, 1.3, 0.2], [0.1, 0.0, 0.9]])
+    active = np.array([True, False, True])
+    np.testing.assert_array_equal(mediation_outcomes(effect, active), [0, 2])
+    np.testing.assert_array_equal(mediation_outcomes(effect, np.zeros(3, bool)), [1, 2])

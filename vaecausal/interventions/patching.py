@@ -8,7 +8,8 @@ but activations.
 Encoder side, per factor k and its pairs (x, x'):
   restoration R[L, u, k] = E||mu(x; a_Lu <- a_Lu(x')) - mu(x)|| / E||mu(x') - mu(x)||
   (a ratio of expectations, so pairs whose latents barely move cannot blow it up);
-  mediation with outcome y = the projection of latent i* (the latent factor k moves most) on the
+  mediation with outcome y = the projection of latent i* (the active latent factor k moves most,
+  ``mediation_outcomes``) on the
   direction it moves in on average (for a one-dim latent: +-mu_i*, the methods' outcome up to a
   sign that cancels in NIE/TE):
   TE = E[y(x') - y(x)], NIE(L, u) = E[y(x; a_Lu <- a_Lu(x')) - y(x)],
@@ -80,6 +81,17 @@ class EncoderPatching:
     nde_layer: dict[str, float]
     total_effect: float
     outcome_latent: int
+
+
+def mediation_outcomes(input_effect: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """i* per factor: the latent each factor moves most, A (K, d), among the active latents.
+
+    A is a shift in units of the latent's spread, so an inactive latent's noise-level jitter
+    (posterior collapsed, mu ~ 1e-8) can score as high as a real latent; mediation through such
+    an outcome would report shares of nothing. With no active latent, all latents compete.
+    """
+    candidates = active if active.any() else np.ones_like(active)
+    return np.where(candidates[None, :], input_effect, -np.inf).argmax(axis=1)
 
 
 @torch.no_grad()

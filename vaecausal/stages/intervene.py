@@ -33,6 +33,7 @@ from vaecausal.interventions.patching import (
     ENCODER_HOOKS,
     decoder_patching,
     encoder_patching,
+    mediation_outcomes,
 )
 from vaecausal.interventions.tidy import latent_names, matrix_rows, with_identity
 from vaecausal.metrics.causal import latent_activity
@@ -112,11 +113,15 @@ def _latent_perturbation(
 
 
 def _encoder_patching(
-    out: Results, model: LatentModel, families: list[PairFamily], n_pairs: int
+    out: Results,
+    model: LatentModel,
+    families: list[PairFamily],
+    n_pairs: int,
+    active: np.ndarray,
 ) -> None:
     """Patching and mediation of every encoder unit and layer, factor by factor."""
     names = [f.name for f in families]
-    outcome = out.arrays["input_effect"].argmax(axis=1)
+    outcome = mediation_outcomes(out.arrays["input_effect"], active)
     results = [
         encoder_patching(model, _subset(f, n_pairs), int(i))
         for f, i in zip(families, outcome, strict=True)
@@ -239,7 +244,7 @@ def run(
 
     n_pairs = settings["patching"]["n_pairs"]
     with out.timed("patching_and_mediation"):
-        _encoder_patching(out, model, families, n_pairs)
+        _encoder_patching(out, model, families, n_pairs, active)
         log(f"encoder patching and mediation: {len(families)} factors x {n_pairs} pairs")
         _decoder_patching(out, model, latents, active, settings)
         log(f"decoder patching: {int(active.sum())} active latents x {n_pairs} codes")
