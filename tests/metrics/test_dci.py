@@ -139,6 +139,16 @@ def test_unknown_booster_is_refused():
         dci(np.zeros((4, 2)), factors, np.zeros((4, 2)), factors, booster="xgb")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("booster", BOOSTERS)
+def test_factor_constant_in_the_training_codes_is_refused(booster):
+    rng = np.random.default_rng(4)
+    factors = _factors(400, rng)
+    factors[:300, 1] = 0  # varies over all codes, not over the training ones
+    codes = rng.normal(size=(400, 3))
+    with pytest.raises(ValueError, match=r"DCI \(training codes\): factor\(s\) \[1\]"):
+        dci(codes[:300], factors[:300], codes[300:], factors[300:], booster=booster)
+
+
 def test_dci_is_reproducible_with_its_seed():
     rng = np.random.default_rng(3)
     factors = _factors(600, rng)

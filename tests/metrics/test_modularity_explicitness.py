@@ -52,3 +52,17 @@ def test_factor_constant_in_the_test_codes_is_refused():
     factors[1000:, 1] = 0
     with pytest.raises(ValueError, match=r"explicitness \(test codes\): factor\(s\) \[1\]"):
         modularity_explicitness(*_split(noise_codes(1200, 3, rng), factors))
+
+
+def test_a_factor_whose_test_values_were_never_seen_in_training_is_left_out():
+    rng = np.random.default_rng(5)
+    train = np.column_stack([rng.integers(0, 2, 300), rng.integers(0, 3, 300)])
+    test = np.column_stack([rng.integers(2, 4, 100), rng.integers(0, 3, 100)])
+    codes_train = np.column_stack([train[:, 1], rng.normal(size=300)])
+    codes_test = np.column_stack([test[:, 1], rng.normal(size=100)])
+    result = modularity_explicitness(codes_train, train, codes_test, test)
+    # factor 0 has no test AUC at all; the score is factor 1's, which code 0 carries
+    assert result.explicitness_test > 0.9
+    both_unseen = np.column_stack([test[:, 0], 3 + test[:, 1]])
+    none = modularity_explicitness(codes_train, train, codes_test, both_unseen)
+    assert np.isnan(none.explicitness_test)

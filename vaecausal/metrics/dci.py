@@ -44,6 +44,7 @@ from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingCla
 from threadpoolctl import threadpool_limits
 
 from vaecausal.metrics.boosted_importance import squared_error_importance
+from vaecausal.metrics.common import require_varying
 
 Booster = Literal["reference", "fast"]
 BOOSTERS: tuple[Booster, ...] = get_args(Booster)
@@ -156,6 +157,7 @@ def dci(
     """DCI of codes (N, d) against discrete factors (N, K), with the named booster."""
     if booster not in BOOSTERS:
         raise ValueError(f"unknown DCI booster {booster!r}; choose from {BOOSTERS}")
+    require_varying(factors_train, "DCI (training codes)")  # a classifier needs two classes
     # Boosters grow one tree per class per round: start the factors with most classes first, so
     # the workers finish together instead of one idling while another fits a 40-class factor.
     n_classes = [len(np.unique(factors_train[:, k])) for k in range(factors_train.shape[1])]

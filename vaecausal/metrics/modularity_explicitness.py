@@ -8,12 +8,13 @@ modularity is 1 - delta_i (0 for a code with no information); the score is the m
 Explicitness asks whether each factor value can be read linearly off the whole code: codes are
 standardised with the training mean and std, a one-vs-rest logistic regression predicts each
 factor (see ``classifiers``) and its score is the mean over the factor's values of the ROC AUC of
-that value's predicted probability; explicitness is the mean over factors, on the training and
-on the test codes (10,000 / 5,000 in the reference).
+that value's predicted probability; explicitness is the mean over factors (those with a defined
+AUC), on the training and on the test codes (10,000 / 5,000 in the reference).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,14 +52,21 @@ def _mean_auc(classes: np.ndarray, probabilities: np.ndarray, y: np.ndarray) -> 
     """Mean over factor values of the ROC AUC of that value's probability.
 
     A value absent from ``y`` (or making up all of it) has no AUC and is left out; the reference
-    would fail there instead.
+    would fail there instead. NaN when no value has one (``y`` holds only values the classifier
+    never saw in training).
     """
     aucs = [
         roc_auc_score(y == value, probabilities[:, j])
         for j, value in enumerate(classes)
         if 0 < np.count_nonzero(y == value) < len(y)
     ]
-    return float(np.mean(aucs))
+    return float(np.mean(aucs)) if aucs else math.nan
+
+
+def _mean_over_factors(scores: np.ndarray) -> float:
+    """Mean of the factors' scores that are defined; NaN when none is."""
+    defined = scores[~np.isnan(scores)]
+    return float(defined.mean()) if len(defined) else math.nan
 
 
 def _explicitness_of_factor(
@@ -104,7 +112,7 @@ def modularity_explicitness(
     train, test = np.array(scores).T
     return ModularityExplicitnessResult(
         modularity=modularity(information),
-        explicitness_train=float(train.mean()),
-        explicitness_test=float(test.mean()),
+        explicitness_train=_mean_over_factors(train),
+        explicitness_test=_mean_over_factors(test),
         mutual_information=information,
     )

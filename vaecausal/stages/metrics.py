@@ -211,7 +211,7 @@ def run(
         "dci_importance": result.importance.tolist(),
         "dci_factors": [n for n, k in zip(meta.factor_names, keep, strict=True) if k],
         "dci_booster": standard.dci_booster,
-        **scores,
+        **{name: _nullable(value) for name, value in scores.items()},
         "reconstruction_loss": float(latents["eval_reconstruction"].mean()),
         "mean_image_loss": float(latents["eval_mean_image_reconstruction"].mean()),
         "training_seconds": training["seconds"],
