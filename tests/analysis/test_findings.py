@@ -128,7 +128,12 @@ def test_ranking_ties_share_a_rank_and_changing_winners_support_the_claim():
     assert ranks.loc[ranks["dataset"] == "dsprites", "rank"].tolist() == [1, 1]
     top = top_architectures(ranks)
     assert top["margin"].tolist() == [0.7, 0.0] and not top["clear"].any()
-    assert "not supported" in ranking.describe(top)[0]  # one metric, one winner (tie order)
+    assert top["tied_top"].isna().tolist() == [True, False]
+    assert top["tied_top"].iloc[1] == "beta_vae, vae"
+    # beta_vae tops 3dshapes and only shares dsprites: no single winner everywhere
+    described = ranking.describe(top)
+    assert described[0].startswith("**Verdict: supported.**") and "shared" in described[0]
+    assert "dSprites: a tie of beta_vae, vae" in "\n".join(described)
     runs["dci_disentanglement"] = [0.6, 0.5, 0.2, 0.9]
     top = top_architectures(architecture_ranks(runs))
     dci = top[top["metric"] == "dci_disentanglement"]
@@ -137,6 +142,15 @@ def test_ranking_ties_share_a_rank_and_changing_winners_support_the_claim():
     assert ranking.describe(top)[0].startswith("**Verdict: supported.**")
     one_dataset = top_architectures(architecture_ranks(runs[runs["dataset"] == "dsprites"]))
     assert one_dataset["top_differs_across_datasets"].isna().all()
+
+
+def test_ranking_with_every_top_place_shared_is_insufficient_data():
+    runs = study(("dsprites", "3dshapes"), ("vae", "beta_vae"))
+    runs["dci_disentanglement"] = 0.0  # e.g. every model collapsed
+    runs["ces"] = 0.0
+    top = top_architectures(architecture_ranks(runs))
+    assert top["tied_top"].notna().all()
+    assert ranking.describe(top)[0].startswith("**Verdict: insufficient data.** Every top place")
 
 
 def test_discrete_comparison_arithmetic():

@@ -2,7 +2,8 @@
 
 Architectures are ranked per dataset by their mean over seeds (1 = highest). A top place is only
 called clear when its margin over the runner-up exceeds both of their seed standard deviations;
-with three seeds a closer margin is within run-to-run noise.
+with three seeds a closer margin is within run-to-run noise. Architectures with equal means share
+a top place (``tied_top``): none of them tops that dataset alone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ TOP_COLUMNS = [
     "runner_up_std",
     "margin",
     "clear",
+    "tied_top",
     "n_distinct_tops",
     "top_differs_across_datasets",
 ]
@@ -77,7 +79,11 @@ def top_architectures(ranks: pd.DataFrame) -> pd.DataFrame:
             "top_mean": top["mean"],
             "top_std": top["std"],
             "clear": False,
+            "tied_top": None,
         }
+        sharing = ordered.loc[ordered["rank"] == 1, "architecture"].tolist()
+        if len(sharing) > 1:
+            row["tied_top"] = ", ".join(sharing)
         if second is not None:
             margin = top["mean"] - second["mean"]
             row |= {
@@ -106,7 +112,14 @@ def winners_by_metric(top: pd.DataFrame) -> dict[str, list[str]]:
     return {metric: list(dict.fromkeys(table["top"])) for metric, table in top.groupby("metric")}
 
 
+def _top_name(row: pd.Series) -> str:
+    """The top architecture, or the ones sharing the top place."""
+    return row["top"] if pd.isna(row["tied_top"]) else f"a tie of {row['tied_top']}"
+
+
 def _top_text(row: pd.Series) -> str:
+    if not pd.isna(row["tied_top"]):
+        return f"{row['dataset_label']}: {_top_name(row)} ({number(row['top_mean'])})"
     if pd.isna(row["runner_up"]):
         return f"{row['dataset_label']}: {row['top']} (the only architecture)"
     if pd.isna(row["top_std"]) or pd.isna(row["runner_up_std"]):
@@ -124,7 +137,14 @@ def _cross_dataset_verdict(
 ) -> str:
     """The verdict when at least two datasets are ranked."""
     clear = f"{int(top['clear'].sum())} of {len(top)} top places are clear of seed noise."
-    single = {m: w[0] for m, w in winners.items() if len(w) == 1}
+    shared = top["tied_top"].notna()
+    if shared.all():
+        return verdict(
+            "insufficient data",
+            f"every top place is shared by architectures with equal means; {clear}",
+        )
+    tied = [RANK_METRICS[m] for m in winners if shared[top["metric"] == m].any()]
+    single = {m: w[0] for m, w in winners.items() if len(w) == 1 and RANK_METRICS[m] not in tied}
     if len(single) == len(winners) and len(set(single.values())) == 1:
         (architecture,) = set(single.values())
         scope = " and ".join(RANK_METRICS[m] for m in winners)
@@ -139,10 +159,15 @@ def _cross_dataset_verdict(
             f"{architecture} is on top on all {n_datasets} datasets by {scope}; {clear}",
         )
     changes = [RANK_METRICS[m] for m, w in winners.items() if len(w) > 1]
-    how = (
-        f"the top place changes across the {n_datasets} datasets by {' and by '.join(changes)}"
-        if changes
-        else "each metric has one winner on every dataset, but not the same one ("
+    parts = []
+    if changes:
+        parts.append(
+            f"the top place changes across the {n_datasets} datasets by {' and by '.join(changes)}"
+        )
+    if tied:
+        parts.append(f"it is shared (equal means) on some dataset by {' and by '.join(tied)}")
+    how = "; ".join(parts) or (
+        "each metric has one winner on every dataset, but not the same one ("
         + ", ".join(f"{RANK_METRICS[m]}: {a}" for m, a in single.items())
         + ")"
     )
@@ -158,9 +183,10 @@ def describe(top: pd.DataFrame) -> list[str]:
     n_datasets = top["dataset"].nunique()
     lines = []
     if n_datasets < 2:
-        pairs = zip(top["metric"], top["top"], strict=True)
-        tops = " and ".join(f"{a} by {RANK_METRICS[m]}" for m, a in pairs)
-        same = len(set(top["top"])) == 1 and len(top) > 1
+        tops = " and ".join(
+            f"{_top_name(row)} by {RANK_METRICS[row['metric']]}" for _, row in top.iterrows()
+        )
+        same = len(set(top["top"])) == 1 and len(top) > 1 and top["tied_top"].isna().all()
         lines.append(
             verdict(
                 "insufficient data",
