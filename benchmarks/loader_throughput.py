@@ -77,6 +77,8 @@ def _forever(loader: DataLoader[torch.Tensor]) -> Iterator[torch.Tensor]:
 
 def _rate(step: Callable[[], torch.Tensor], batches: int) -> float:
     """Batches per second of ``step`` over one timed run of ``batches`` calls."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()  # earlier work (a warm-up) is not timed
     start = time.perf_counter()
     for _ in range(batches):
         step()

@@ -11,6 +11,8 @@ def matmul_flops_per_second(device: torch.device, size: int = 2048, repeats: int
     a = torch.randn(size, size, device=device)
     b = torch.randn(size, size, device=device)
     a @ b
+    if device.type == "cuda":
+        torch.cuda.synchronize()  # the warm-up is not timed
     start = time.perf_counter()
     for _ in range(repeats):
         a @ b

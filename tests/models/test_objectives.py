@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from vaecausal.models.beta_tc_vae import BetaTCVAEObjective, minibatch_stratified_terms
+from vaecausal.models.beta_tc_vae import (
+    BetaTCVAEObjective,
+    minibatch_stratified_terms,
+    stratified_log_weights,
+)
 from vaecausal.models.beta_vae import BetaVAEObjective
 from vaecausal.models.dip_vae_ii import aggregate_posterior_covariance, dip_ii_penalty
 from vaecausal.models.losses import bernoulli_reconstruction, gaussian_kl_per_dim
@@ -113,3 +118,14 @@ def test_factor_vae_discriminator_learns_and_round_trips_its_state():
     clone = FactorVAEObjective(gamma=10.0, n_latents=2, lr=1e-3, betas=(0.5, 0.9))
     clone.load_state_dict(objective.state_dict())
     torch.testing.assert_close(clone.discriminator(z), objective.discriminator(z))
+
+
+def test_stratified_weights_follow_the_mss_estimator():
+    n, m = 5, 100  # batch, dataset size
+    w = stratified_log_weights(n, m, torch.device("cpu")).exp()
+    for i in range(n):
+        assert w[i, i] == pytest.approx(1 / m)
+        assert w[i, (i + 1) % n] == pytest.approx((m - n + 1) / (m * (n - 1)))
+        others = [j for j in range(n) if j not in (i, (i + 1) % n)]
+        torch.testing.assert_close(w[i, others], torch.full((n - 2,), 1 / (n - 1)))
+    torch.testing.assert_close(w.sum(1), torch.ones(n))

@@ -26,10 +26,15 @@ def gaussian_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
 def stratified_log_weights(batch: int, dataset_size: int, device: torch.device) -> torch.Tensor:
     """log w_ij of the MSS estimator, shape (batch, batch); every row sums to 1 in w."""
     others = batch - 1
-    weights = torch.full((batch, batch), 1.0 / others, device=device)
-    rows = torch.arange(batch, device=device)
-    weights[rows, rows] = 1.0 / dataset_size
-    weights[rows, (rows + 1) % batch] = (dataset_size - others) / (dataset_size * others)
+    own = torch.eye(batch, dtype=torch.bool, device=device)
+    stratum = own.roll(1, dims=1)  # (i, i + 1 mod batch)
+    # Built with ``where`` on device masks: scalar writes through an index would each copy a
+    # value from the host, a stall on a GPU.
+    weights = torch.where(
+        own,
+        1.0 / dataset_size,
+        torch.where(stratum, (dataset_size - others) / (dataset_size * others), 1.0 / others),
+    )
     return weights.log()
 
 
