@@ -83,6 +83,20 @@ def test_codebook_starts_on_encoder_outputs_and_dead_codes_restart():
     assert int(quantiser.usage.sum()) == 0  # usage counting starts afresh
 
 
+def test_a_loaded_quantiser_counts_on_from_its_checkpointed_batches():
+    torch.manual_seed(0)
+    z_e = torch.randn(16, 3, 2)
+    trained = VectorQuantiser(codebook_size=6, embedding_dim=2, restart_every=3)
+    for _ in range(3):  # initialisation, then two counted batches
+        trained(z_e)
+    assert int(trained.batches) == 2 and int(trained.usage.sum()) == 2 * 16 * 3
+    loaded = VectorQuantiser(codebook_size=6, embedding_dim=2, restart_every=3)
+    loaded(z_e)  # initialised on its own, then overwritten by the checkpoint
+    loaded.load_state_dict(trained.state_dict())
+    loaded(z_e)  # the third counted batch: a restart round, which resets usage
+    assert int(loaded.batches) == 3 and int(loaded.usage.sum()) == 0
+
+
 def test_quantiser_leaves_the_codebook_alone_in_evaluation_mode():
     quantiser = VectorQuantiser(codebook_size=4, embedding_dim=2).eval()
     before = quantiser.codebook.weight.detach().clone()

@@ -37,6 +37,13 @@ class VectorQuantiser(nn.Module):
         self.register_buffer("initialised", torch.zeros((), dtype=torch.bool))
         self.register_buffer("usage", torch.zeros(codebook_size))
         self.register_buffer("batches", torch.zeros((), dtype=torch.long))
+        # The host's copy of ``batches`` (-1 before initialisation), read from the buffers once
+        # per construction or load: testing the buffers every step would stall a GPU each step.
+        self._host_batches: int | None = None
+
+    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
+        super()._load_from_state_dict(*args, **kwargs)
+        self._host_batches = None  # the loaded buffers rule
 
     @torch.no_grad()
     def _random_outputs(self, z_e: torch.Tensor, n: int) -> torch.Tensor:
@@ -47,13 +54,17 @@ class VectorQuantiser(nn.Module):
     @torch.no_grad()
     def _maintain(self, z_e: torch.Tensor, codes: torch.Tensor) -> None:
         """Initialise on the first training batch; restart codes unused for a while."""
-        if not self.initialised:
+        if self._host_batches is None:
+            self._host_batches = int(self.batches) if bool(self.initialised) else -1
+        if self._host_batches < 0:
             self.codebook.weight.copy_(self._random_outputs(z_e, len(self.usage)))
             self.initialised.fill_(True)
+            self._host_batches = 0
             return
         self.usage += code_counts(codes, len(self.usage))
-        self.batches += 1
-        if self.batches % self.restart_every == 0:
+        self._host_batches += 1
+        self.batches.fill_(self._host_batches)
+        if self._host_batches % self.restart_every == 0:
             dead = self.usage == 0
             if dead.any():
                 self.codebook.weight[dead] = self._random_outputs(z_e, int(dead.sum()))
