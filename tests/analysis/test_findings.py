@@ -130,10 +130,19 @@ def test_ranking_ties_share_a_rank_and_changing_winners_support_the_claim():
     assert top["margin"].tolist() == [0.7, 0.0] and not top["clear"].any()
     assert top["tied_top"].isna().tolist() == [True, False]
     assert top["tied_top"].iloc[1] == "beta_vae, vae"
-    # beta_vae tops 3dshapes and only shares dsprites: no single winner everywhere
+    # beta_vae tops 3dshapes and shares dsprites: only a tie keeps it from winning everywhere
     described = ranking.describe(top)
-    assert described[0].startswith("**Verdict: supported.**") and "shared" in described[0]
+    assert described[0].startswith("**Verdict: insufficient data.**") and "shares" in described[0]
     assert "dSprites: a tie of beta_vae, vae" in "\n".join(described)
+    assert top["n_distinct_tops"].tolist() == [2, 2]
+    assert top["top_differs_across_datasets"].tolist() == [False, False]
+    # the same when the sole winner elsewhere is not the alphabetically first of the tie
+    runs["dci_disentanglement"] = [0.5, 0.5, 0.9, 0.2]
+    top = top_architectures(architecture_ranks(runs.drop(columns=["ces"])))
+    assert (
+        top["top"].tolist() == ["vae", "beta_vae"] and not top["top_differs_across_datasets"].any()
+    )
+    assert ranking.describe(top)[0].startswith("**Verdict: insufficient data.**")
     runs["dci_disentanglement"] = [0.6, 0.5, 0.2, 0.9]
     top = top_architectures(architecture_ranks(runs))
     dci = top[top["metric"] == "dci_disentanglement"]

@@ -96,20 +96,42 @@ def top_architectures(ranks: pd.DataFrame) -> pd.DataFrame:
             }
         rows.append(row)
     top = pd.DataFrame(rows, columns=TOP_COLUMNS)
-    # Per metric: how many architectures take a top place, and whether that changes across
-    # datasets (left empty with a single dataset, where the question has no answer).
-    per_metric = top.groupby("metric")
-    top["n_distinct_tops"] = per_metric["top"].transform("nunique")
-    differs = (top["n_distinct_tops"] > 1).astype(object)
-    top["top_differs_across_datasets"] = differs.where(
-        per_metric["dataset"].transform("nunique") > 1, None
-    )
+    # Per metric: how many architectures take or share a top place, and whether no architecture
+    # is on top of every dataset (left empty with a single dataset, where the question has no
+    # answer).
+    top["n_distinct_tops"] = 0
+    top["top_differs_across_datasets"] = pd.Series(None, index=top.index, dtype=object)
+    for tops, table in zip(_top_sets(top).values(), _by_metric(top), strict=True):
+        top.loc[table.index, "n_distinct_tops"] = len(set().union(*tops))
+        if len(tops) > 1:
+            top.loc[table.index, "top_differs_across_datasets"] = not set.intersection(*tops)
     return top
 
 
+def _by_metric(top: pd.DataFrame) -> list[pd.DataFrame]:
+    return [table for _, table in top.groupby("metric", sort=True)]
+
+
+def _top_set(row: pd.Series) -> set[str]:
+    """The architectures on top of one dataset: the top one, or all that share the place."""
+    return {row["top"]} if pd.isna(row["tied_top"]) else set(row["tied_top"].split(", "))
+
+
+def _top_sets(top: pd.DataFrame) -> dict[str, list[set[str]]]:
+    """Per metric, each dataset's set of top architectures, in dataset order."""
+    return {
+        table["metric"].iloc[0]: [_top_set(row) for _, row in table.iterrows()]
+        for table in _by_metric(top)
+    }
+
+
 def winners_by_metric(top: pd.DataFrame) -> dict[str, list[str]]:
-    """The distinct top architectures of each metric, in dataset order."""
-    return {metric: list(dict.fromkeys(table["top"])) for metric, table in top.groupby("metric")}
+    """The distinct architectures that take or share a top place, per metric, in dataset
+    order."""
+    return {
+        metric: list(dict.fromkeys(a for tops in sets for a in sorted(tops)))
+        for metric, sets in _top_sets(top).items()
+    }
 
 
 def _top_name(row: pd.Series) -> str:
@@ -137,14 +159,15 @@ def _cross_dataset_verdict(
 ) -> str:
     """The verdict when at least two datasets are ranked."""
     clear = f"{int(top['clear'].sum())} of {len(top)} top places are clear of seed noise."
-    shared = top["tied_top"].notna()
-    if shared.all():
+    if top["tied_top"].notna().all():
         return verdict(
             "insufficient data",
             f"every top place is shared by architectures with equal means; {clear}",
         )
-    tied = [RANK_METRICS[m] for m in winners if shared[top["metric"] == m].any()]
-    single = {m: w[0] for m, w in winners.items() if len(w) == 1 and RANK_METRICS[m] not in tied}
+    sets = _top_sets(top)
+    common = {m: set.intersection(*tops) for m, tops in sets.items()}
+    tied = [RANK_METRICS[m] for m, tops in sets.items() if any(len(t) > 1 for t in tops)]
+    single = {m: w[0] for m, w in winners.items() if len(w) == 1}
     if len(single) == len(winners) and len(set(single.values())) == 1:
         (architecture,) = set(single.values())
         scope = " and ".join(RANK_METRICS[m] for m in winners)
@@ -158,25 +181,35 @@ def _cross_dataset_verdict(
             "contradicted",
             f"{architecture} is on top on all {n_datasets} datasets by {scope}; {clear}",
         )
-    changes = [RANK_METRICS[m] for m, w in winners.items() if len(w) > 1]
-    parts = []
+    changes = [RANK_METRICS[m] for m, c in common.items() if not c]
     if changes:
-        parts.append(
+        how = (
             f"the top place changes across the {n_datasets} datasets by {' and by '.join(changes)}"
         )
+        if tied:
+            how += f" (some top places are shared, equal means, by {' and by '.join(tied)})"
+        return verdict("supported", f"no architecture is on top everywhere: {how}; {clear}")
     if tied:
-        parts.append(f"it is shared (equal means) on some dataset by {' and by '.join(tied)}")
-    how = "; ".join(parts) or (
-        "each metric has one winner on every dataset, but not the same one ("
+        return verdict(
+            "insufficient data",
+            f"by {' and by '.join(tied)} an architecture is on top of every dataset or shares "
+            f"the top place; exact ties (equal means) leave open whether one architecture wins "
+            f"everywhere; {clear}",
+        )
+    return verdict(
+        "supported",
+        "no architecture is on top everywhere: each metric has one winner on every dataset, but "
+        "not the same one ("
         + ", ".join(f"{RANK_METRICS[m]}: {a}" for m, a in single.items())
-        + ")"
+        + f"); {clear}",
     )
-    return verdict("supported", f"no architecture is on top everywhere: {how}; {clear}")
 
 
 def describe(top: pd.DataFrame) -> list[str]:
-    """Plain-words verdict: contradicted only if one architecture tops every dataset by DCI and by
-    CES; supported when the top place changes, with how many top places are clear of noise."""
+    """Plain-words verdict: contradicted only if one architecture alone tops every dataset by DCI
+    and by CES; supported when no architecture is on top of every dataset, or when each metric
+    has another sole winner; insufficient data when only exact ties stand between an
+    architecture and the top of every dataset. With how many top places are clear of noise."""
     if top.empty:
         return [verdict("insufficient data", "no run reports DCI disentanglement or CES.")]
     winners = winners_by_metric(top)
