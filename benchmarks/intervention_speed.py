@@ -49,6 +49,8 @@ def seconds(work: Callable[[], object], repeats: int = 3) -> float:
     """Best of ``repeats`` timings (the least disturbed by other load)."""
     best = float("inf")
     for _ in range(repeats):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()  # earlier work is not timed
         start = time.perf_counter()
         work()
         if torch.cuda.is_available():

@@ -103,7 +103,7 @@ def train(
         # Loaded on the CPU: load_state_dict moves tensors to the parameters' device, and a
         # generator's state is always a CPU byte tensor.
         state = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-        written_on = state.get("device", "an unrecorded device")
+        written_on = state.get("device", "cpu")  # checkpoints from before GPU support
         if state["fingerprint"] != run_fingerprint:
             log("checkpoint belongs to other settings; starting afresh")
         elif written_on != device.type:

@@ -36,7 +36,8 @@ def test_device_is_the_gpu_when_present() -> None:
 @pytest.fixture
 def restored_backend_flags(monkeypatch: pytest.MonkeyPatch):
     """Undo ``use_exact_gpu_kernels``'s process-wide settings after the test."""
-    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", "unset")  # recorded, so restored afterwards
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")
     cudnn, matmul = torch.backends.cudnn, torch.backends.cuda.matmul
     saved = (cudnn.benchmark, cudnn.deterministic, cudnn.conv.fp32_precision, matmul.fp32_precision)
     deterministic = torch.are_deterministic_algorithms_enabled()

@@ -9,9 +9,8 @@ Encoder side, per factor k and its pairs (x, x'):
   restoration R[L, u, k] = E||mu(x; a_Lu <- a_Lu(x')) - mu(x)|| / E||mu(x') - mu(x)||
   (a ratio of expectations, so pairs whose latents barely move cannot blow it up);
   mediation with outcome y = the projection of latent i* (the active latent factor k moves most,
-  ``mediation_outcomes``) on the
-  direction it moves in on average (for a one-dim latent: +-mu_i*, the methods' outcome up to a
-  sign that cancels in NIE/TE):
+  ``mediation_outcomes``) on the direction it moves in on average (for a one-dim latent:
+  +-mu_i*, the methods' outcome up to a sign that cancels in NIE/TE):
   TE = E[y(x') - y(x)], NIE(L, u) = E[y(x; a_Lu <- a_Lu(x')) - y(x)],
   NDE(L, u) = E[y(x'; a_Lu <- a_Lu(x)) - y(x)], and the same with the whole layer as mediator.
 Decoder side, per latent i and pairs (z, z^{i<-v}): R[L, u, i] with the image as outcome.

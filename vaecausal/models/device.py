@@ -32,6 +32,8 @@ def use_exact_gpu_kernels() -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS GEMMs
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
+    # torch 2.13's precision API; once it is set, reading the legacy ``allow_tf32`` flags raises
+    # (torch refuses a mix of the two APIs), so code run after this must use the new one too.
     torch.backends.cudnn.conv.fp32_precision = "ieee"
     torch.backends.cuda.matmul.fp32_precision = "ieee"
     torch.use_deterministic_algorithms(True, warn_only=True)
