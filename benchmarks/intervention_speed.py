@@ -6,7 +6,8 @@
    codes through the decoder in one call. Also shown: a loop over (latent, value) that batches
    only over codes. Target: batched / plain >= 5. Each is also shown as decoder FLOP/s against
    this machine's matrix-multiply throughput: where the batched engine already runs near it
-   (a CPU), no batching can gain more.
+   (a CPU), no batching can gain more. On a CPU with several threads, both are also timed on
+   one thread: the batched engine uses extra cores, one-code calls barely do.
 2. The four manipulation types for one model against its training, at the paper study's settings
    (n_eval 1000 codes x 7 values, 1000 input pairs, 64 patching pairs, all factors; 300,000 steps
    of batch 64), extrapolated from per-unit costs measured here on small counts. Target < 20%.
@@ -95,7 +96,7 @@ def batching(device: torch.device, n_codes: int, decode_batch: int) -> None:
     latents = np.random.default_rng(0).normal(size=(n_codes, 10)).astype(np.float32)
     # pixel effects only, like the loops (the engine also measures factors and decoder units)
     batched = seconds(lambda: latent_perturbation(model, latents, VALUES, decode_batch, hooks=()))
-    loop = seconds(lambda: plain_loop(model, latents, VALUES), repeats=1)
+    loop = seconds(lambda: plain_loop(model, latents, VALUES))
     per_value = seconds(lambda: value_loop(model, latents, VALUES))
     np.testing.assert_allclose(  # both compute the same numbers
         latent_perturbation(model, latents[:2], VALUES, 4096, hooks=())[0],
@@ -122,6 +123,19 @@ def batching(device: torch.device, n_codes: int, decode_batch: int) -> None:
         )
     print(f"  batched / plain loop: {loop / batched:.1f}x (target >= 5)")
     print(f"  batched / (latent, value) loop: {per_value / batched:.2f}x")
+    threads = torch.get_num_threads()
+    if device.type == "cpu" and threads > 1:  # where the ratio comes from: who uses the cores
+        torch.set_num_threads(1)
+        batched_1 = seconds(
+            lambda: latent_perturbation(model, latents, VALUES, decode_batch, hooks=())
+        )
+        loop_1 = seconds(lambda: plain_loop(model, latents, VALUES))
+        torch.set_num_threads(threads)
+        print(
+            f"  on 1 thread: batched / plain loop {loop_1 / batched_1:.1f}x; {threads} threads "
+            f"speed the batched engine up {batched_1 / batched:.2f}x, the plain loop "
+            f"{loop_1 / loop:.2f}x"
+        )
 
 
 def training_step_seconds(model: torch.nn.Module, channels: int, device: torch.device) -> float:
