@@ -18,13 +18,13 @@ from vaecausal.interventions.decoder_effects import (
     measure_decoder_change,
 )
 from vaecausal.interventions.oracle import FactorOracle
-from vaecausal.models.vq_vae import VQVAE
+from vaecausal.models.vq_vae import VQVAE, code_counts
 
 
 def most_used_codes(codes: torch.Tensor, n: int, codebook_size: int) -> torch.Tensor:
     """The ``n`` most frequent of a codebook's codes, most used first (ties by code index).
     Unused codes rank last, so a collapsed codebook (one code used) still gives ``n`` codes."""
-    counts = torch.bincount(codes.flatten(), minlength=codebook_size)
+    counts = code_counts(codes, codebook_size)
     return torch.argsort(-counts, stable=True)[: min(n, codebook_size)]
 
 

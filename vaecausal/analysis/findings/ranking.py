@@ -101,15 +101,12 @@ def top_architectures(ranks: pd.DataFrame) -> pd.DataFrame:
     # answer).
     top["n_distinct_tops"] = 0
     top["top_differs_across_datasets"] = pd.Series(None, index=top.index, dtype=object)
-    for tops, table in zip(_top_sets(top).values(), _by_metric(top), strict=True):
+    for _, table in top.groupby("metric"):
+        tops = [_top_set(row) for _, row in table.iterrows()]
         top.loc[table.index, "n_distinct_tops"] = len(set().union(*tops))
         if len(tops) > 1:
             top.loc[table.index, "top_differs_across_datasets"] = not set.intersection(*tops)
     return top
-
-
-def _by_metric(top: pd.DataFrame) -> list[pd.DataFrame]:
-    return [table for _, table in top.groupby("metric", sort=True)]
 
 
 def _top_set(row: pd.Series) -> set[str]:
@@ -120,8 +117,8 @@ def _top_set(row: pd.Series) -> set[str]:
 def _top_sets(top: pd.DataFrame) -> dict[str, list[set[str]]]:
     """Per metric, each dataset's set of top architectures, in dataset order."""
     return {
-        table["metric"].iloc[0]: [_top_set(row) for _, row in table.iterrows()]
-        for table in _by_metric(top)
+        metric: [_top_set(row) for _, row in table.iterrows()]
+        for metric, table in top.groupby("metric")
     }
 
 
