@@ -31,9 +31,10 @@ from vaecausal.config import load_study
 from vaecausal.interventions.code_swaps import code_swap_effects
 from vaecausal.interventions.input_manipulation import input_effects
 from vaecausal.interventions.latent_perturbation import latent_perturbation, value_targets
+from vaecausal.interventions.mediation import mediate, outcome_direction
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.interventions.pairs import PairFamily
-from vaecausal.interventions.patching import decoder_patching, encoder_patching
+from vaecausal.interventions.patching import decoder_patching, encoder_restoration
 from vaecausal.models.beta_vae import BetaVAEObjective
 from vaecausal.models.device import choose_device, place_network
 from vaecausal.models.host import prepare_host
@@ -44,6 +45,9 @@ CONFIG = Path(__file__).resolve().parents[1] / "config.yaml"
 VALUES = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
 PAPER = {"n_eval": 1000, "input_pairs": 1000, "patch_pairs": 64, "steps": 300_000, "batch": 64}
 DATASETS = {"dSprites": (1, [3, 6, 40, 32, 32]), "3DShapes": (3, [10, 10, 10, 8, 4, 15])}
+# Mediation's directed treatments: one per ordered factor, size - 1 contrasts per categorical one
+# (shape: 3 values in dSprites, 4 in 3DShapes).
+TREATMENTS = {"dSprites": 4 + 2, "3DShapes": 5 + 3}
 
 
 def seconds(work: Callable[[], object], repeats: int = 3) -> float:
@@ -154,7 +158,7 @@ def training_step_seconds(model: torch.nn.Module, channels: int, device: torch.d
 
 
 def manipulation_costs(
-    channels: int, sizes: list[int], device: torch.device, decode_batch: int
+    channels: int, sizes: list[int], treatments: int, device: torch.device, decode_batch: int
 ) -> dict[str, float]:
     """Seconds of each manipulation type for one model at the paper's counts."""
     n = 16  # measured counts; costs scale linearly in them
@@ -169,6 +173,9 @@ def manipulation_costs(
     vq = place_network(VQVAE(channels, 10, 16, 512), device).eval()
     codes = np.random.default_rng(0).integers(0, 512, size=(n, 10))
     k, per_eval_code = len(sizes), PAPER["n_eval"] / n
+    select = (PAPER["input_pairs"] - PAPER["patch_pairs"]) / n
+    spread, active = torch.ones(10, 1, device=device), np.ones(10, dtype=bool)
+    direction = torch.ones(1, device=device)
     return {
         "latent perturbation (+oracle)": per_eval_code
         * seconds(lambda: latent_perturbation(model, latents, VALUES, decode_batch, oracle)),
@@ -176,10 +183,15 @@ def manipulation_costs(
         * PAPER["input_pairs"]
         / n
         * seconds(lambda: input_effects(model, [family], latents)),
-        "patching + mediation (encoder)": k
+        "patching (encoder)": k
         * PAPER["patch_pairs"]
         / n
-        * seconds(lambda: encoder_patching(model, family, 0), 1),
+        * seconds(lambda: encoder_restoration(model, family), 1),
+        "mediation (encoder)": treatments
+        * (
+            select * seconds(lambda: outcome_direction(model, family, spread, active))
+            + PAPER["patch_pairs"] / n * seconds(lambda: mediate(model, family, 0, direction), 1)
+        ),
         "patching (decoder)": PAPER["patch_pairs"]
         / 2
         * seconds(lambda: decoder_patching(model, z[:2], targets, list(range(10))), 1),
@@ -190,7 +202,7 @@ def manipulation_costs(
 
 def paper_cost(device: torch.device, decode_batch: int) -> None:
     for dataset, (channels, sizes) in DATASETS.items():
-        cost = manipulation_costs(channels, sizes, device, decode_batch)
+        cost = manipulation_costs(channels, sizes, TREATMENTS[dataset], device, decode_batch)
         model = place_network(GaussianVAE(channels, 10), device)
         training = training_step_seconds(model, channels, device) * PAPER["steps"]
         total = sum(cost.values())

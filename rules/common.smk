@@ -43,7 +43,11 @@ def resource(rule, key, default=None):
 
 
 def dataset_entry(dataset):
-    return asdict(STUDY.datasets[dataset])
+    """What `prepare` reads of a dataset; analysis-only keys stay out, so that changing them
+    does not re-prepare the data and retrain every model."""
+    entry = asdict(STUDY.datasets[dataset])
+    del entry["categorical"]
+    return entry
 
 
 def downloaded_files(wildcards):

@@ -16,6 +16,7 @@ rule intervene:
         interventions=SETTINGS["interventions"],
         split_seed=SETTINGS["evaluation"]["split_seed"],
         active_kl_threshold=SETTINGS["metrics"]["active_kl_threshold"],
+        categorical=lambda w: list(STUDY.datasets[w.dataset].categorical),
         identity=identity,
     log:
         log_path("intervene", RUN_ID),

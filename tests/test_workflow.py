@@ -100,6 +100,15 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
         ):
             assert 0 <= metrics[metric] <= 1, metric
         assert set(metrics["oracle_accuracy"]) == {"shape", "scale", "orientation", "posX", "posY"}
+        mediation = metrics["mediation"]  # shape is categorical: contrasts 0->1 and 0->2
+        assert mediation["treatments"] == [
+            "shape 0->1", "shape 0->2", "scale up", "orientation up", "posX up", "posY up"
+        ]  # fmt: skip
+        assert set(mediation["pairs"]) == {4}
+        for j, defined in enumerate(mediation["shares_defined"]):
+            assert defined == (mediation["total_effect_p"][j] < 0.05)
+            shares = [v[j] for v in mediation["sum_of_unit_shares_by_layer"].values()]
+            assert all(v is not None for v in shares) if defined else shares == [None] * 5
         table = pd.read_parquet(run / "interventions.parquet")
         manipulations = {
             "latent_perturbation",

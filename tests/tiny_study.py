@@ -47,6 +47,7 @@ TINY: dict[str, Any] = {
                     "latent_values": [-2.0, 0.0, 2.0],
                     "input_pairs": 16,
                     "patching": {"n_pairs": 2},
+                    "mediation": {"n_pairs": 4},
                     "code_swaps": 2,
                 },
                 # 20 steps leave posteriors near the prior: count every latent as active.

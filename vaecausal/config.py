@@ -45,6 +45,8 @@ class DatasetSpec:
     channels: int
     factors: dict[str, int]
     subsample: dict[str, int]
+    # Factors whose values have no order (a shape, a colour): mediation contrasts their values.
+    categorical: tuple[str, ...]
     files: tuple[FileSpec, ...]
 
 
@@ -141,12 +143,13 @@ def _reference_messages(config: Mapping[str, Any]) -> list[str]:
                         f"'{name}' (defined: {', '.join(sorted(known))})"
                     )
     for name, dataset in datasets.items():
-        for factor in dataset.get("subsample", {}):
-            if factor not in dataset.get("factors", {}):
-                messages.append(
-                    f"config key 'datasets.{name}.subsample.{factor}': not a factor of this "
-                    f"dataset (factors: {', '.join(dataset.get('factors', {}))})"
-                )
+        for key in ("subsample", "categorical"):
+            for factor in dataset.get(key, ()):
+                if factor not in dataset.get("factors", {}):
+                    messages.append(
+                        f"config key 'datasets.{name}.{key}.{factor}': not a factor of this "
+                        f"dataset (factors: {', '.join(dataset.get('factors', {}))})"
+                    )
         if not dataset.get("procedural", False) and "files" not in dataset:
             messages.append(f"config key 'datasets.{name}.files': required for a real dataset")
     study = config.get("study")
@@ -185,6 +188,7 @@ def _dataset(name: str, raw: Mapping[str, Any]) -> DatasetSpec:
         channels=int(raw["channels"]),
         factors=dict(raw["factors"]),
         subsample=dict(raw.get("subsample", {})),
+        categorical=tuple(raw.get("categorical", ())),
         files=files,
     )
 

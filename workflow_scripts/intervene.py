@@ -17,6 +17,7 @@ with stage_log(sm.log[0]) as log:
         settings=sm.params.interventions,
         split_seed=sm.params.split_seed,
         active_kl_threshold=sm.params.active_kl_threshold,
+        categorical=sm.params.categorical,
         identity=sm.params.identity,
         threads=sm.threads,
         log=log,

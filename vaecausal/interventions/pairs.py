@@ -4,11 +4,20 @@ On a dataset stored as a complete factor grid, x' is found by resampling factor 
 value and looking the new factor tuple up in the grid (every model of a dataset gets the same
 pairs: the draws are seeded by the dataset's split seed). Datasets without a complete grid
 (CelebA) use a fixed family of input transforms instead, each treated as a "factor".
+
+Two kinds of pairs. ``input_pairs`` are symmetric: x' has factor k moved to a uniformly drawn
+other value, so (x, x') and (x', x) are equally likely. They measure how much a latent moves
+(the effect matrix A, restoration), never in which direction: for any outcome y, E[y(x') - y(x)]
+is 0 by symmetry. ``mediation_pairs`` are directed treatments, as in causal mediation analysis
+(a control value to a treated value): an ordered factor moves up (the lower of two distinct
+values to the higher, so every pair moves the same way), and a categorical factor (a shape, a
+colour) gets one fixed contrast per value b: its first value to b. Input transforms are directed
+by construction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +50,27 @@ class FactorGrid:
         out[:, k] = (factors[:, k] + shift) % self.sizes[k]
         return out
 
+    def moved_up(
+        self, factors: np.ndarray, k: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, higher): each row's factor k and a uniformly drawn other value, sorted.
+
+        Every unordered pair of distinct values is equally likely, so the treatment is "factor
+        k goes up", averaged over all pairs of values, and every row of the sample is used.
+        """
+        changed = self.changed(factors, k, rng)
+        lower, higher = factors.copy(), factors.copy()
+        lower[:, k] = np.minimum(factors[:, k], changed[:, k])
+        higher[:, k] = np.maximum(factors[:, k], changed[:, k])
+        return lower, higher
+
+    @staticmethod
+    def contrast(factors: np.ndarray, k: int, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """(control, treated): ``factors`` with factor k set to value a and to value b."""
+        control, treated = factors.copy(), factors.copy()
+        control[:, k], treated[:, k] = a, b
+        return control, treated
+
 
 def _shift(x: torch.Tensor) -> torch.Tensor:
     """Four pixels right, zero filled."""
@@ -69,6 +99,15 @@ class PairFamily:
     name: str
     control: torch.Tensor  # (n, C, 64, 64)
     treated: torch.Tensor
+    # Dataset rows of (control, treated), (n, 2), where the images are dataset images: pairs
+    # built on a small grid share images, and samples that must be independent must not.
+    sources: np.ndarray | None = None
+
+    def subset(self, pairs: np.ndarray) -> PairFamily:
+        """The same family over the pairs at positions ``pairs``."""
+        index = torch.as_tensor(pairs, dtype=torch.long, device=self.control.device)
+        sources = None if self.sources is None else self.sources[pairs]
+        return PairFamily(self.name, self.control[index], self.treated[index], sources)
 
 
 def input_pairs(
@@ -91,4 +130,48 @@ def input_pairs(
         rng = np.random.default_rng([seed, k])
         partners = grid.index_of(grid.changed(factors[indices], k, rng))
         families.append(PairFamily(name, control, images.gather(partners)))
+    return families
+
+
+def mediation_pairs(
+    images: BatchGatherer,
+    factors: np.ndarray,
+    factor_names: Sequence[str],
+    factor_sizes: Sequence[int],
+    indices: np.ndarray,
+    seed: int,
+    categorical: Collection[str] = (),
+) -> list[PairFamily]:
+    """Directed treatments, each a family of pairs built on the rows ``indices``: per ordered
+    factor that varies, "<factor> up" (lower value -> higher value); per categorical factor
+    (named in ``categorical``) and value b > 0, "<factor> 0->b". Off a complete grid, the
+    input transforms (directed as they are)."""
+    grid = FactorGrid(factors, factor_sizes)
+    if not grid.complete:
+        control = images.gather(indices)
+        return [
+            PairFamily(name, control, t(control)) for name, t in TRANSFORMS.items()
+        ]  # distinct images
+    unknown = set(categorical) - set(factor_names)
+    if unknown:
+        raise ValueError(f"categorical factors {sorted(unknown)} are not factors of the dataset")
+    rows = factors[indices]
+    treatments: list[tuple[str, tuple[np.ndarray, np.ndarray]]] = []
+    for k, name in enumerate(factor_names):
+        if factor_sizes[k] < 2:
+            continue
+        if name in categorical:
+            treatments += [
+                (f"{name} 0->{b}", grid.contrast(rows, k, 0, b)) for b in range(1, factor_sizes[k])
+            ]
+        else:
+            treatments.append(
+                (f"{name} up", grid.moved_up(rows, k, np.random.default_rng([seed, k])))
+            )
+    families = []
+    for name, (control, treated) in treatments:
+        sources = np.stack([grid.index_of(control), grid.index_of(treated)], axis=1)
+        families.append(
+            PairFamily(name, images.gather(sources[:, 0]), images.gather(sources[:, 1]), sources)
+        )
     return families

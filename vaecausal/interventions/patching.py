@@ -1,4 +1,4 @@
-"""Activation patching (manipulation 3) and causal mediation (manipulation 4), unit by unit.
+"""Activation patching (manipulation 3), unit by unit, and the machinery mediation shares.
 
 The network is a feed-forward chain of hook points, so patching unit u of hook point L needs only
 the layers after L: the control's activation at L, with unit u taken from the treated input, is
@@ -7,19 +7,14 @@ but activations.
 
 Encoder side, per factor k and its pairs (x, x'):
   restoration R[L, u, k] = E||mu(x; a_Lu <- a_Lu(x')) - mu(x)|| / E||mu(x') - mu(x)||
-  (a ratio of expectations, so pairs whose latents barely move cannot blow it up);
-  mediation with outcome y = the projection of latent i* (the active latent factor k moves most,
-  ``mediation_outcomes``) on the direction it moves in on average (for a one-dim latent:
-  +-mu_i*, the methods' outcome up to a sign that cancels in NIE/TE):
-  TE = E[y(x') - y(x)], NIE(L, u) = E[y(x; a_Lu <- a_Lu(x')) - y(x)],
-  NDE(L, u) = E[y(x'; a_Lu <- a_Lu(x)) - y(x)], and the same with the whole layer as mediator.
+  (a ratio of expectations, so pairs whose latents barely move cannot blow it up). Causal
+  mediation patches the same way, with directed pairs and a scalar outcome (``mediation``).
 Decoder side, per latent i and pairs (z, z^{i<-v}): R[L, u, i] with the image as outcome.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -69,85 +64,46 @@ def ratio(moved: torch.Tensor, total: torch.Tensor | float) -> torch.Tensor:
     return torch.where(total > 1e-6, moved / total.clamp_min(1e-6), torch.zeros_like(moved))
 
 
-@dataclass
-class EncoderPatching:
-    """Per hook point: restoration, NIE and NDE per unit (U,); per layer: NIE, NDE; and TE."""
-
-    restoration: dict[str, np.ndarray]
-    nie_units: dict[str, np.ndarray]
-    nde_units: dict[str, np.ndarray]
-    nie_layer: dict[str, float]
-    nde_layer: dict[str, float]
-    total_effect: float
-    outcome_latent: int
+def encoder_resume(model: LatentModel, name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Encoder hook point ``name``'s activation -> the latents as slots (B, d, e)."""
+    layer = name.split(".")[1]
+    return lambda a: as_slots(model.latents_from_features(model.encoder.forward_from(layer, a)))
 
 
-def mediation_outcomes(input_effect: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """i* per factor: the latent each factor moves most, A (K, d), among the active latents.
-
-    A is a shift in units of the latent's spread, so an inactive latent's noise-level jitter
-    (posterior collapsed, mu ~ 1e-8) can score as high as a real latent; mediation through such
-    an outcome would report shares of nothing. With no active latent, all latents compete.
-    """
-    candidates = active if active.any() else np.ones_like(active)
-    return np.where(candidates[None, :], input_effect, -np.inf).argmax(axis=1)
+def encoder_run(
+    model: LatentModel, images: torch.Tensor
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The latents of ``images`` as slots (B, d, e) and every encoder hook point's activation."""
+    with captured(model, ENCODER_HOOKS) as acts:
+        latents = as_slots(model.latents_from_features(model.encoder(images)))
+    return latents, dict(acts)
 
 
 @torch.no_grad()
-def encoder_patching(
-    model: LatentModel, family: PairFamily, outcome_latent: int, max_elements: int = 2**25
-) -> EncoderPatching:
-    """Patching and mediation of every encoder unit and layer for one factor's pairs."""
-
-    def resume_at(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-        layer = name.split(".")[1]
-        return lambda a: as_slots(model.latents_from_features(model.encoder.forward_from(layer, a)))
-
-    with captured(model, ENCODER_HOOKS) as control_acts:
-        control = as_slots(model.latents_from_features(model.encoder(family.control)))
-    control_acts = dict(control_acts)
-    with captured(model, ENCODER_HOOKS) as treated_acts:
-        treated = as_slots(model.latents_from_features(model.encoder(family.treated)))
-    treated_acts = dict(treated_acts)
-
-    mean_change = (treated - control)[:, outcome_latent].mean(0)
-    direction = mean_change / mean_change.norm().clamp_min(1e-12)
-
-    def y(latents: torch.Tensor) -> torch.Tensor:
-        return (latents[..., outcome_latent, :] * direction).sum(-1)
-
-    y_control = y(control)
+def encoder_restoration(
+    model: LatentModel, family: PairFamily, max_elements: int = 2**25
+) -> dict[str, np.ndarray]:
+    """Restoration R of every unit of every encoder hook point for one factor's pairs, (U,)."""
+    control, control_acts = encoder_run(model, family.control)
+    treated, treated_acts = encoder_run(model, family.treated)
     denominator = float((treated - control).flatten(1).norm(dim=1).mean())
 
-    def restoration_and_nie(outcome: torch.Tensor) -> torch.Tensor:
-        moved = (outcome - control).flatten(2).norm(dim=2).mean(1)
-        return torch.stack([ratio(moved, denominator), (y(outcome) - y_control).mean(1)], dim=1)
+    def restoration(outcome: torch.Tensor) -> torch.Tensor:
+        return ratio((outcome - control).flatten(2).norm(dim=2).mean(1), denominator)
 
-    def nde(outcome: torch.Tensor) -> torch.Tensor:
-        return (y(outcome) - y_control).mean(1)
-
-    result = EncoderPatching(
-        {}, {}, {}, {}, {}, float((y(treated) - y_control).mean()), outcome_latent
-    )
-    for name in ENCODER_HOOKS:
-        linear, resume = is_linear(model, name), resume_at(name)
-        forward = patched_outcomes(
-            resume,
+    return {
+        name: patched_outcomes(
+            encoder_resume(model, name),
             control_acts[name],
             treated_acts[name],
-            linear,
-            restoration_and_nie,
+            is_linear(model, name),
+            restoration,
             max_elements,
         )
-        backward = patched_outcomes(
-            resume, treated_acts[name], control_acts[name], linear, nde, max_elements
-        )
-        result.restoration[name] = forward[:, 0].cpu().numpy()
-        result.nie_units[name] = forward[:, 1].cpu().numpy()
-        result.nde_units[name] = backward.cpu().numpy()
-        result.nie_layer[name] = float((y(resume(treated_acts[name])) - y_control).mean())
-        result.nde_layer[name] = float((y(resume(control_acts[name])) - y_control).mean())
-    return result
+        .cpu()
+        .numpy()
+        for name in ENCODER_HOOKS
+    }
 
 
 @torch.no_grad()

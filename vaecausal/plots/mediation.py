@@ -1,4 +1,5 @@
-"""Causal mediation per encoder layer: how the factor -> latent effect spreads over its units."""
+"""Causal mediation of one model: each treatment's total effect on its outcome latent, and how the
+units of each encoder layer carry it one at a time."""
 
 from __future__ import annotations
 
@@ -7,54 +8,85 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from vaecausal.interventions.mediation import ALPHA, TotalEffect, unit_shares
+from vaecausal.plots.style import unavailable
 
-def plot(
-    unit_nie: dict[str, np.ndarray], total_effect: np.ndarray, factors: list[str], title: str
-) -> plt.Figure:
-    """``unit_nie``: hook point -> NIE per unit and factor (U, K); ``total_effect`` TE (K,).
+# Two-sided 95% normal interval of TE drawn around each estimate.
+_Z95 = 1.96
 
-    A whole layer mediates everything in a feed-forward chain (NIE/TE = 1, the dashed line); the
-    bars show how much of that the layer's units carry one at a time: the sum of their NIE/TE
-    (above 1: units overlap; below: they act jointly) and the single strongest unit's share.
-    """
+
+def _share_table(
+    unit_nie: dict[str, np.ndarray], totals: list[TotalEffect], treatments: list[str]
+) -> pd.DataFrame:
+    """Per layer and treatment with a defined share: the sum of its units' NIE/TE and the
+    strongest unit's |NIE/TE|."""
     rows = []
     for name, nie in unit_nie.items():
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = nie / total_effect
-        for k, factor in enumerate(factors):
-            rows.append(
-                {
-                    "layer": name.split(".")[1],
-                    "factor": factor,
-                    "kind": "sum over units",
-                    "share": share[:, k].sum(),
-                }
-            )
-            rows.append(
-                {
-                    "layer": name.split(".")[1],
-                    "factor": factor,
-                    "kind": "strongest unit",
-                    "share": np.nanmax(np.abs(share[:, k])),
-                }
-            )
-    table = pd.DataFrame(rows)
-    grid = sns.catplot(
-        table,
-        x="layer",
-        y="share",
-        hue="factor",
-        col="kind",
-        kind="bar",
-        height=3.4,
-        aspect=1.3,
-        sharey=False,
-        palette="colorblind",
+        for t, (treatment, total) in enumerate(zip(treatments, totals, strict=True)):
+            share = unit_shares(nie[:, t], total)
+            if np.isnan(share).all():
+                continue
+            layer = name.split(".")[1]
+            rows += [
+                {"layer": layer, "treatment": treatment, "kind": "sum over units",
+                 "share": float(share.sum())},
+                {"layer": layer, "treatment": treatment, "kind": "strongest unit",
+                 "share": float(np.abs(share).max())},
+            ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["layer", "treatment", "kind", "share"])
+
+
+def _total_effects(axis: plt.Axes, totals: list[TotalEffect], treatments: list[str]) -> None:
+    """TE with its 95% interval per treatment; hollow markers where TE is noise."""
+    for row, total in enumerate(totals):
+        defined = total.distinguishable
+        axis.errorbar(
+            total.value,
+            row,
+            xerr=_Z95 * total.standard_error,
+            fmt="o",
+            color="C0" if defined else "0.55",
+            markerfacecolor="C0" if defined else "white",
+            capsize=3,
+        )
+    axis.axvline(0.0, color="black", linewidth=0.8)
+    axis.set_yticks(range(len(treatments)), treatments)
+    axis.invert_yaxis()
+    axis.set_xlabel("TE on the outcome latent (95% CI)")
+    axis.set_title(f"total effect (hollow: p ≥ {ALPHA}, shares undefined)", fontsize=9)
+
+
+def plot(
+    unit_nie: dict[str, np.ndarray],
+    totals: list[TotalEffect],
+    treatments: list[str],
+    title: str,
+) -> plt.Figure:
+    """``unit_nie``: hook point -> NIE per unit and treatment (U, T); ``totals`` TE per treatment.
+
+    Bars: per encoder layer, the sum of the units' NIE/TE (above 1: units overlap; below: they
+    act jointly) and the strongest single unit's share, for the treatments whose TE is told
+    apart from noise; the others are listed as undefined rather than drawn as ratios of noise.
+    """
+    table = _share_table(unit_nie, totals, treatments)
+    figure, axes = plt.subplots(
+        1, 3, figsize=(15, 1.6 + 0.35 * max(len(treatments), 6)), width_ratios=[1, 1.3, 1.3]
     )
-    for axis in grid.axes.flat:
+    _total_effects(axes[0], totals, treatments)
+    undefined = [
+        t for t, total in zip(treatments, totals, strict=True) if not total.distinguishable
+    ]
+    for axis, kind in zip(axes[1:], ("sum over units", "strongest unit"), strict=True):
+        part = table[table["kind"] == kind]
+        if part.empty:
+            unavailable(axis, f"no treatment's TE is told apart from noise (p < {ALPHA})")
+            continue
+        sns.barplot(part, x="layer", y="share", hue="treatment", ax=axis, palette="colorblind")
         axis.axhline(1.0, color="black", linestyle="--", linewidth=1)
         axis.set_ylabel("NIE / TE")
         axis.set_xlabel("encoder layer")
-    grid.set_titles("{col_name}")
-    grid.figure.suptitle(title, y=1.04)
-    return grid.figure
+        axis.set_title(kind)
+        axis.legend(fontsize=7, title=None)
+    note = f"shares undefined (TE within noise): {', '.join(undefined)}" if undefined else ""
+    figure.suptitle(title + ("\n" + note if note else ""), y=1.02)
+    return figure

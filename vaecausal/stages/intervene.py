@@ -3,7 +3,8 @@
 1. latent perturbation over the evaluation codes (pixel, factor and decoder-unit effects),
 2. input manipulation over factor pairs (the effect matrix A),
 3. activation patching of every encoder unit (per factor) and decoder unit (per latent),
-4. causal mediation of the factor -> latent effect by every encoder layer and unit,
+4. causal mediation of directed treatments (a factor moving up, a categorical contrast) on a
+   latent by every encoder unit, with the total effect's standard error and test,
 plus code swaps for a VQ-VAE. The evaluation codes come from the cache; nothing is re-encoded
 but the pairs. Writes the tidy table as Parquet and every effect array as ``effects.npz``.
 """
@@ -26,14 +27,14 @@ from vaecausal.data.store import open_images, read_factors, read_meta
 from vaecausal.interventions.code_swaps import code_swap_effects
 from vaecausal.interventions.input_manipulation import input_effects
 from vaecausal.interventions.latent_perturbation import latent_perturbation, value_targets
+from vaecausal.interventions.mediation import ALPHA, mediation_analysis
 from vaecausal.interventions.oracle import FactorOracle, load_oracle
-from vaecausal.interventions.pairs import PairFamily, input_pairs
+from vaecausal.interventions.pairs import PairFamily, input_pairs, mediation_pairs
 from vaecausal.interventions.patching import (
     DECODER_HOOKS,
     ENCODER_HOOKS,
     decoder_patching,
-    encoder_patching,
-    mediation_outcomes,
+    encoder_restoration,
 )
 from vaecausal.interventions.tidy import latent_names, matrix_rows, with_identity
 from vaecausal.metrics.causal import latent_activity
@@ -75,10 +76,6 @@ def decode_batch(settings: dict[str, Any], model: LatentModel) -> int:
     return int(sizes.get(next(model.parameters()).device.type, sizes["cpu"]))
 
 
-def _subset(family: PairFamily, n: int) -> PairFamily:
-    return PairFamily(family.name, family.control[:n], family.treated[:n])
-
-
 @dataclass
 class Results:
     """Effect arrays (for ``effects.npz``), tidy rows and seconds per manipulation."""
@@ -113,40 +110,54 @@ def _latent_perturbation(
 
 
 def _encoder_patching(
+    out: Results, model: LatentModel, families: list[PairFamily], n_pairs: int
+) -> None:
+    """Restoration of every encoder unit, factor by factor, on the symmetric pairs."""
+    names = [f.name for f in families]
+    results = [
+        encoder_restoration(model, f.subset(np.arange(min(n_pairs, len(f.control)))))
+        for f in families
+    ]
+    for name in ENCODER_HOOKS:
+        matrix = np.stack([r[name] for r in results], axis=1)
+        out.arrays[f"patching.{name}"] = matrix
+        out.rows.append(matrix_rows("activation_patching", name, "restoration", matrix, names))
+    out.arrays.update(encoder_hooks=np.asarray(ENCODER_HOOKS), patching_pairs=np.asarray(n_pairs))
+
+
+def _mediation(
     out: Results,
     model: LatentModel,
     families: list[PairFamily],
-    n_pairs: int,
+    latents: np.ndarray,
     active: np.ndarray,
+    n_pairs: int,
 ) -> None:
-    """Patching and mediation of every encoder unit and layer, factor by factor."""
-    names = [f.name for f in families]
-    outcome = mediation_outcomes(out.arrays["input_effect"], active)
-    results = [
-        encoder_patching(model, _subset(f, n_pairs), int(i))
-        for f, i in zip(families, outcome, strict=True)
-    ]
+    """Mediation of every directed treatment by every encoder unit; TE with its test."""
+    device = next(model.parameters()).device
+    results = mediation_analysis(
+        model, families, torch.as_tensor(latents, device=device), active, n_pairs
+    )
+    names = [r.name for r in results]
     for name in ENCODER_HOOKS:
-        for key, part, attribute in (
-            (f"patching.{name}", "activation_patching", "restoration"),
-            (f"mediation.nie.{name}", "causal_mediation", "nie_units"),
-            (f"mediation.nde.{name}", "causal_mediation", "nde_units"),
-        ):
-            matrix = np.stack([getattr(r, attribute)[name] for r in results], axis=1)
-            out.arrays[key] = matrix
-            quantity = "restoration" if attribute == "restoration" else attribute[:3]
-            out.rows.append(matrix_rows(part, name, quantity, matrix, names))
-    total = np.array([r.total_effect for r in results])
-    out.arrays.update({"mediation.total_effect": total, "mediation.outcome_latent": outcome})
-    out.rows.append(matrix_rows("causal_mediation", "input", "te", total[None], names, [None]))
-    for kind in ("nie", "nde"):
-        layer = np.array([[getattr(r, f"{kind}_layer")[n] for r in results] for n in ENCODER_HOOKS])
-        out.arrays[f"mediation.{kind}_layer"] = layer
-        out.rows += [
-            matrix_rows("causal_mediation", n, kind, layer[[j]], names, units=[None])
-            for j, n in enumerate(ENCODER_HOOKS)
-        ]
-    out.arrays.update(encoder_hooks=np.asarray(ENCODER_HOOKS), patching_pairs=np.asarray(n_pairs))
+        for kind in ("nie", "nde"):
+            matrix = np.stack([getattr(r, f"{kind}_units")[name] for r in results], axis=1)
+            out.arrays[f"mediation.{kind}.{name}"] = matrix
+            out.rows.append(matrix_rows("causal_mediation", name, kind, matrix, names))
+    totals = [r.total_effect for r in results]
+    out.arrays.update(
+        {
+            "mediation.treatments": np.asarray(names),
+            "mediation.outcome_latent": np.array([r.outcome_latent for r in results]),
+            "mediation.total_effect": np.array([t.value for t in totals]),
+            "mediation.total_effect_se": np.array([t.standard_error for t in totals]),
+            "mediation.total_effect_p": np.array([t.p_value for t in totals]),
+            "mediation.pairs": np.array([t.n_pairs for t in totals]),
+        }
+    )
+    for quantity, attribute in (("te", "value"), ("te_se", "standard_error")):
+        values = np.array([[getattr(t, attribute) for t in totals]])
+        out.rows.append(matrix_rows("causal_mediation", "input", quantity, values, names, [None]))
 
 
 def _decoder_patching(
@@ -204,6 +215,7 @@ def run(
     settings: dict[str, Any],
     split_seed: int,
     active_kl_threshold: float,
+    categorical: list[str],
     identity: dict[str, object],
     threads: int,
     log: Log,
@@ -225,14 +237,12 @@ def run(
     with out.timed("latent_perturbation"):
         _latent_perturbation(out, model, latents, settings, oracle, meta.factor_names)
 
+    images = BatchGatherer(open_images(prepared_dir), device, resident=False)
+    factors = read_factors(prepared_dir)
+    pair_rows = indices[: settings["input_pairs"]]
     with out.timed("input_manipulation"):
         families = input_pairs(
-            BatchGatherer(open_images(prepared_dir), device, resident=False),
-            read_factors(prepared_dir),
-            meta.factor_names,
-            meta.factor_sizes,
-            indices[: settings["input_pairs"]],
-            split_seed,
+            images, factors, meta.factor_names, meta.factor_sizes, pair_rows, split_seed
         )
         names = [f.name for f in families]
         effect = input_effects(model, families, latents)
@@ -243,11 +253,28 @@ def run(
     log(f"input manipulation: {len(families)} families of {families[0].control.shape[0]} pairs")
 
     n_pairs = settings["patching"]["n_pairs"]
-    with out.timed("patching_and_mediation"):
-        _encoder_patching(out, model, families, n_pairs, active)
-        log(f"encoder patching and mediation: {len(families)} factors x {n_pairs} pairs")
+    with out.timed("activation_patching"):
+        _encoder_patching(out, model, families, n_pairs)
+        log(f"encoder patching: {len(families)} factors x {n_pairs} pairs")
         _decoder_patching(out, model, latents, active, settings)
         log(f"decoder patching: {int(active.sum())} active latents x {n_pairs} codes")
+    with out.timed("causal_mediation"):
+        treatments = mediation_pairs(
+            images,
+            factors,
+            meta.factor_names,
+            meta.factor_sizes,
+            pair_rows,
+            split_seed,
+            categorical,
+        )
+        n_measure = settings["mediation"]["n_pairs"]
+        _mediation(out, model, treatments, latents, active, n_measure)
+        p = out.arrays["mediation.total_effect_p"]
+        log(
+            f"causal mediation: {len(treatments)} treatments x {n_measure} pairs; TE told apart "
+            f"from noise (p < {ALPHA}) in {int((p < ALPHA).sum())}"
+        )
 
     if isinstance(model, VQVAE) and codes is not None:
         with out.timed("code_swaps"):

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from vaecausal.data.store import read_factors, read_meta
+from vaecausal.interventions.mediation import ALPHA, stored_total_effects, unit_shares
 from vaecausal.metrics.causal import (
     ces_per_latent,
     latent_activity,
@@ -95,28 +96,38 @@ def effect_metrics(
 def patching_metrics(
     effects: dict[str, np.ndarray], circuit_fraction: float, poly_threshold: float
 ) -> dict[str, Any]:
-    """Circuit overlap, per-layer poly/monosemantic shares and mediated shares per layer."""
+    """Circuit overlap, per-layer poly/monosemantic shares, and each treatment's total effect
+    with the share of it its units carry one at a time (undefined where TE is noise)."""
     encoder = [str(n) for n in effects["encoder_hooks"]]
     restoration = {name: effects[f"patching.{name}"] for name in encoder}
-    total = effects["mediation.total_effect"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        layer_share = effects["mediation.nie_layer"] / total
-        unit_share = {name: effects[f"mediation.nie.{name}"].sum(0) / total for name in encoder}
+    totals = stored_total_effects(effects)
+    unit_share = {
+        name: [
+            unit_shares(nie.sum(), total)
+            for nie, total in zip(effects[f"mediation.nie.{name}"].T, totals, strict=True)
+        ]
+        for name in encoder
+    }
     return {
         "circuit_overlap": _nullable(circuit_overlap(restoration, circuit_fraction)),
         "semantic_fractions": {
             name: semantic_fractions(r, poly_threshold) for name, r in restoration.items()
         },
         "mediation": {
-            "factors": [str(f) for f in effects["pair_families"]],
+            "treatments": [str(f) for f in effects["mediation.treatments"]],
             "outcome_latent": effects["mediation.outcome_latent"].tolist(),
-            "total_effect": total.tolist(),
-            "share_mediated_by_layer": {
-                name: [_nullable(v) for v in layer_share[j]] for j, name in enumerate(encoder)
-            },
+            "pairs": [t.n_pairs for t in totals],
+            "total_effect": [_nullable(t.value) for t in totals],
+            "total_effect_se": [_nullable(t.standard_error) for t in totals],
+            "total_effect_p": [_nullable(t.p_value) for t in totals],
+            "shares_defined": [t.distinguishable for t in totals],
             "sum_of_unit_shares_by_layer": {
-                name: [_nullable(v) for v in share] for name, share in unit_share.items()
+                name: [_nullable(float(v)) for v in shares] for name, shares in unit_share.items()
             },
+            "note": (
+                f"shares are null where TE is not told apart from noise (p >= {ALPHA}): a "
+                "ratio of noise to noise is no measurement"
+            ),
         },
     }
 

@@ -12,6 +12,7 @@ import torch
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
 from vaecausal.interventions.latent_perturbation import perturbed_codes, value_targets
+from vaecausal.interventions.mediation import stored_total_effects
 from vaecausal.models.device import choose_device
 from vaecausal.models.network import LatentModel
 from vaecausal.models.saved import load_model
@@ -104,9 +105,9 @@ def run(
     )
     figures["mediation"] = mediation.plot(
         {name: effects[f"mediation.nie.{name}"] for name in encoder},
-        effects["mediation.total_effect"],
-        families,
-        f"{title}: share of the factor -> latent effect mediated",
+        stored_total_effects(effects),
+        _names(effects["mediation.treatments"]),
+        f"{title}: causal mediation of directed treatments by encoder units",
     )
     for name, figure in figures.items():
         save_figure(figure, out_dir / f"{name}.png")
