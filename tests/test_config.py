@@ -96,6 +96,12 @@ def test_subsample_of_unknown_factor_is_named(shipped):
     assert "datasets.dsprites_procedural_small.subsample.colour" in _error(config)
 
 
+def test_categorical_unknown_factor_is_named(shipped):
+    config = copy.deepcopy(shipped)
+    config["datasets"]["dsprites_procedural_small"]["categorical"] = ["shape", "colour"]
+    assert "datasets.dsprites_procedural_small.categorical.colour" in _error(config)
+
+
 def test_deep_merge_merges_nested_and_leaves_inputs_alone():
     base = {"a": {"b": 1, "c": 2}, "d": 3}
     merged = deep_merge(base, {"a": {"b": 10}})

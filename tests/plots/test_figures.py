@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import matplotlib.image
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.analysis.synthetic import study, write_metrics
 from vaecausal.analysis.findings import Resampling
-from vaecausal.plots import capacity_bottleneck, ces_vs_dci, metric_heatmap, vq_discrete_ces
+from vaecausal.interventions.mediation import TotalEffect
+from vaecausal.plots import (
+    capacity_bottleneck,
+    ces_vs_dci,
+    mediation,
+    metric_heatmap,
+    vq_discrete_ces,
+)
 from vaecausal.stages import tables
 from vaecausal.stages.logs import stage_log
 from vaecausal.stages.paper_figures import FIGURES, run
@@ -97,4 +105,18 @@ def test_capacity_names_datasets_on_the_axis_and_a_sweep_gets_lines(tmp_path):
     right = figure.axes[1]
     assert len(right.get_lines()) >= 2  # one line per dataset's sweep (plus the zero line)
     assert "CelebA" in texts(figure) and "CelebA (40/10)" not in texts(figure)
+    plt.close("all")
+
+
+def test_mediation_figure_draws_defined_shares_and_names_the_undefined_ones():
+    defined = TotalEffect(0.4, 0.05, 1e-6, 16)
+    noise = TotalEffect(0.01, 0.05, 0.8, 16)
+    nie = {f"encoder.{n}": np.full((8, 2), 0.05) for n in ("conv1", "fc")}
+    figure = mediation.plot(nie, [defined, noise], ["posX up", "shape 0->1"], "run")
+    assert "shares undefined (TE within noise): shape 0->1" in texts(figure)
+    bars = [p for p in figure.axes[1].patches if p.get_height() != 0]
+    assert len(bars) == 2  # one treatment x two layers: the noisy one is not drawn
+    assert {round(p.get_height(), 6) for p in bars} == {1.0}  # 8 x 0.05 / 0.4
+    none_defined = mediation.plot(nie, [noise, noise], ["a up", "b up"], "run")
+    assert "not available:\nno treatment's TE is told" in texts(none_defined)
     plt.close("all")
