@@ -112,6 +112,8 @@ TABLES = [
         "metric_coverage.csv",
         "findings.md",
         *(f"{stem}.{ext}" for stem in FINDINGS_TABLES for ext in ("csv", "md")),
+        "mediation_effects.csv",
+        "mediation_effects.md",
     )
 ]
 FIGURES = [

@@ -137,6 +137,10 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
 
     runs = pd.read_csv(study / "tables" / "runs.csv")
     assert len(runs) == len(ARCHITECTURES)
+    mediation = pd.read_csv(study / "tables" / "mediation_effects.csv", keep_default_na=False)
+    assert len(mediation) == 6 * len(ARCHITECTURES)  # 6 treatments per run
+    noise = mediation["te_p"].astype(float) >= 0.05
+    assert (mediation.loc[noise, "share_sum_fc"] == "").all()
     assert runs[["ces", "dci_disentanglement"]].notna().all().all()
     assert all(a in (study / "tables" / "summary.md").read_text() for a in ARCHITECTURES)
     vq = json.loads((study / "runs/tiny_dsprites/vq_vae/seed3/metrics.json").read_text())

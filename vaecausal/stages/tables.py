@@ -1,5 +1,6 @@
 """Stage ``tables``: the study's runs as tidy CSV, the summary over seeds (CSV, Markdown, LaTeX),
-the four findings' tables (CSV, Markdown) and ``findings.md``, from whatever runs exist.
+the four findings' tables (CSV, Markdown), ``findings.md`` and the causal mediation table, from
+whatever runs exist.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from vaecausal.analysis.aggregate import summarise, to_latex, to_markdown
 from vaecausal.analysis.coverage import load_available, metric_coverage
 from vaecausal.analysis.findings import DEFAULT_RESAMPLING, Resampling, compute
 from vaecausal.analysis.findings.summary import COVERAGE_FILE, MISSING_FILE, render
+from vaecausal.analysis.mediation_effects import mediation_effects
 from vaecausal.stages.logs import Log
 
 
@@ -60,3 +62,6 @@ def run(
         log(f"wrote {stem}.csv and {stem}.md ({len(table)} rows)")
     (out_dir / "findings.md").write_text(render(findings, available, resampling))
     log("wrote findings.md")
+    mediation = mediation_effects(existing)
+    write_table(mediation, out_dir, "mediation_effects")
+    log(f"wrote mediation_effects.csv and .md ({len(mediation)} rows)")

@@ -1,0 +1,52 @@
+"""The mediation table: one row per run and treatment, shares empty where TE is noise."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from vaecausal.analysis.mediation_effects import UNDEFINED, mediation_effects
+
+
+def _record(seed: int) -> dict:
+    return {
+        "dataset": "dsprites",
+        "architecture": "vae",
+        "seed": seed,
+        "ces": 1.0,
+        "mediation": {
+            "treatments": ["shape 0->1", "posX up"],
+            "outcome_latent": [3, 1],
+            "pairs": [16, 16],
+            "total_effect": [0.01, 0.9],
+            "total_effect_se": [0.02, 0.05],
+            "total_effect_p": [0.6, 1e-9],
+            "shares_defined": [False, True],
+            "sum_of_unit_shares_by_layer": {
+                "encoder.conv1": [None, 0.7],
+                "encoder.fc": [None, 1.0],
+            },
+        },
+    }
+
+
+def test_rows_per_run_and_treatment_with_undefined_shares_said_so(tmp_path):
+    paths = []
+    for seed in (1, 0):
+        paths.append(tmp_path / f"m{seed}.json")
+        paths[-1].write_text(json.dumps(_record(seed)))
+    (tmp_path / "broken.json").write_text("{")
+    (tmp_path / "old.json").write_text(json.dumps({"dataset": "x", "seed": 0}))
+    table = mediation_effects([*paths, tmp_path / "broken.json", tmp_path / "old.json"])
+    assert list(table["seed"]) == [0, 0, 1, 1]
+    undefined = table[table["treatment"] == "shape 0->1"]
+    assert (undefined["note"] == UNDEFINED).all()
+    assert undefined[["share_sum_conv1", "share_sum_fc"]].isna().all().all()
+    defined = table[table["treatment"] == "posX up"].iloc[0]
+    assert defined["note"] == "" and defined["share_sum_fc"] == 1.0 and defined["te"] == 0.9
+    assert defined["outcome_latent"] == 1 and np.isclose(defined["te_se"], 0.05)
+
+
+def test_no_run_with_mediation_gives_an_empty_table_with_its_columns(tmp_path):
+    assert {"treatment", "te", "note"} <= set(mediation_effects([]).columns)

@@ -1,0 +1,60 @@
+"""The study's causal mediation as one table: a row per run and directed treatment.
+
+Each row holds the treatment's outcome latent, TE with its standard error and p-value, and per
+encoder layer the sum of its units' shares NIE/TE. A share is a number only where TE is told
+apart from noise; elsewhere it is empty and the row's ``note`` says why, so nobody reads a ratio
+of noise to noise as a result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from vaecausal.analysis.aggregate import RUN_KEYS
+
+COLUMNS = [*RUN_KEYS, "treatment", "outcome_latent", "pairs", "te", "te_se", "te_p"]
+UNDEFINED = "TE within noise: shares undefined"
+
+
+def run_rows(record: dict) -> list[dict]:
+    """One row per treatment of one run's ``metrics.json`` content (none without mediation)."""
+    mediation = record.get("mediation")
+    if not isinstance(mediation, dict) or "treatments" not in mediation:
+        return []
+    rows = []
+    for j, treatment in enumerate(mediation["treatments"]):
+        row = {key: record.get(key) for key in RUN_KEYS}
+        row.update(
+            treatment=treatment,
+            outcome_latent=mediation["outcome_latent"][j],
+            pairs=mediation["pairs"][j],
+            te=mediation["total_effect"][j],
+            te_se=mediation["total_effect_se"][j],
+            te_p=mediation["total_effect_p"][j],
+        )
+        for layer, shares in mediation["sum_of_unit_shares_by_layer"].items():
+            row[f"share_sum_{layer.split('.')[-1]}"] = shares[j]
+        row["note"] = "" if mediation["shares_defined"][j] else UNDEFINED
+        rows.append(row)
+    return rows
+
+
+def mediation_effects(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """The table over every readable ``metrics.json`` in ``paths`` (unreadable ones are
+    reported by the tables stage already, and skipped here)."""
+    rows = []
+    for path in paths:
+        try:
+            rows += run_rows(json.loads(Path(path).read_text()))
+        except (OSError, ValueError):
+            continue
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return pd.DataFrame(columns=[*COLUMNS, "note"])
+    shares = [c for c in table.columns if c.startswith("share_sum_")]
+    table[shares] = table[shares].apply(pd.to_numeric)
+    return table[[*COLUMNS, *shares, "note"]].sort_values([*RUN_KEYS], kind="stable")
