@@ -118,7 +118,7 @@ def test_ranking_finds_a_known_winner_and_calls_the_claim_contradicted():
     assert (top["top"] == "dip_vae_ii").all() and top["clear"].all()
     assert (top["n_distinct_tops"] == 1).all() and not top["top_differs_across_datasets"].any()
     assert winners_by_metric(top) == {"ces": ["dip_vae_ii"], "dci_disentanglement": ["dip_vae_ii"]}
-    assert ranking.describe(top)[0].startswith("**Verdict: contradicted.** Dip_vae_ii is on top")
+    assert ranking.describe(top)[0].startswith("**Verdict: contradicted.** dip_vae_ii is on top")
 
 
 def test_ranking_ties_share_a_rank_and_changing_winners_support_the_claim():

@@ -38,3 +38,13 @@ def test_reproducible_with_its_seed():
     runs = [beta_vae_score(codes, factors, seed=s, **SMALL) for s in (4, 4, 5)]
     assert runs[0] == runs[1]
     assert runs[0] != runs[2]
+
+
+def test_points_drawn_with_replacement_are_counted():
+    rng = np.random.default_rng(6)
+    factors = grid_factors(3000, rng)
+    codes = aligned_codes(factors, rng)
+    assert beta_vae_score(codes, factors, seed=0, **SMALL).points_with_replacement == 0
+    # A point needs 128 distinct rows, more than the 100 of this pool.
+    small = beta_vae_score(codes[:100], factors[:100], seed=0, **SMALL)
+    assert small.points_with_replacement == SMALL["n_train"] + SMALL["n_eval"]

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
+from vaecausal.interventions.latent_perturbation import latent_perturbation
 from vaecausal.metrics.circuits import (
     circuit_overlap,
     circuits,
     layer_modularity,
     model_modularity,
+    modularity_layers,
     semantic_fractions,
 )
+from vaecausal.models.network import GaussianVAE
+
+# Units of the decoder's hook points; deconv4's are the image's C channels.
+DECODER_UNITS = {"fc1": 256, "fc2": 1024, "deconv1": 64, "deconv2": 32, "deconv3": 32}
+COUNTED = [f"decoder.{name}" for name in DECODER_UNITS]
 
 
 def test_modularity_is_zero_for_shared_units_and_near_one_for_disjoint_ones():
@@ -27,6 +35,34 @@ def test_modularity_is_zero_for_shared_units_and_near_one_for_disjoint_ones():
         layer_modularity(disjoint, active) / 2
     )
     assert np.isnan(layer_modularity(shared, np.array([True, False, False])))
+
+
+def _decoder_deltas(channels: int, seed: int) -> dict[str, np.ndarray]:
+    """Delta a (d = 4, U) shaped like the decoder's hook points for C channels."""
+    rng = np.random.default_rng(seed)
+    units = {**DECODER_UNITS, "deconv4": channels}
+    return {f"decoder.{name}": rng.random((4, u)) for name, u in units.items()}
+
+
+def test_one_and_three_channel_models_average_over_the_same_layers():
+    active = np.ones(4, dtype=bool)
+    for channels in (1, 3):
+        deltas = _decoder_deltas(channels, seed=channels)
+        assert modularity_layers(deltas) == COUNTED
+        expected = np.mean([layer_modularity(deltas[name], active) for name in COUNTED])
+        assert model_modularity(deltas, active) == pytest.approx(expected)
+
+
+def test_the_real_decoders_hook_points_give_the_same_layers_for_1_and_3_channels():
+    latents = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    layers = []
+    for channels in (1, 3):
+        torch.manual_seed(0)
+        model = GaussianVAE(channels, 4).eval()
+        means = latent_perturbation(model, latents, [-2.0, 2.0], decode_batch=64)[1]
+        prefix = "activation_delta."
+        layers.append(modularity_layers({k[len(prefix) :]: v for k, v in means.items()}))
+    assert layers == [COUNTED, COUNTED]
 
 
 def test_circuits_take_the_top_share_of_each_layer_and_overlap_is_jaccard():

@@ -45,6 +45,7 @@ def test_prints_chosen_metrics_with_settings_and_seed(pool):
         "factor_vae_train_accuracy",
         "factor_vae_eval_accuracy",
         "factor_vae_active_codes",
+        "factor_vae_votes_with_replacement",
     }
     assert report["metrics"]["mig"] > 0.9
     assert report["seed"] == 4 and report["n_codes"] == 300 and report["constant_factors"] == []

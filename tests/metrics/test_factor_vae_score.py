@@ -59,3 +59,45 @@ def test_reproducible_with_its_seed():
     runs = [factor_vae_score(codes, factors, seed=s, **SMALL) for s in (7, 7, 8)]
     assert runs[0] == runs[1]
     assert runs[0].eval_accuracy != runs[2].eval_accuracy
+
+
+def _noisy_pool(rows_per_value: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes = three 20-valued factors (scaled to [0, 1)) plus heavy noise: a score near 0.67."""
+    rng = np.random.default_rng(seed)
+    factors = grid_factors(20 * rows_per_value, rng, sizes=(20, 20, 20))
+    return factors / 20 + rng.normal(scale=0.6, size=factors.shape), factors
+
+
+def _mean_score(rows_per_value: int, seeds: range) -> tuple[float, float]:
+    """Mean FactorVAE score over seeds (pool and metric), with its squared standard error."""
+    scores = [
+        factor_vae_score(*_noisy_pool(rows_per_value, s), seed=s, n_train=2000, n_eval=4000)
+        for s in seeds
+    ]
+    accuracy = np.array([result.eval_accuracy for result in scores])
+    return float(accuracy.mean()), float(accuracy.var(ddof=1) / len(seeds))
+
+
+def test_a_pool_of_100_rows_per_value_scores_as_one_of_3000():
+    # Batches drawn with replacement scored 0.607 against 0.674 here: duplicate rows make the
+    # within-batch variances noisier. The tolerance is 3 standard errors of the difference of
+    # the means over seeds, and must stay below half that bias for the test to see it.
+    small, small_error = _mean_score(100, range(8))
+    large, large_error = _mean_score(3000, range(8))
+    assert 0.55 < large < 0.8  # far from chance (1/3) and from 1
+    tolerance = 3 * np.sqrt(small_error + large_error)
+    assert tolerance < 0.03
+    assert abs(small - large) < tolerance
+
+
+def test_votes_drawn_with_replacement_are_counted():
+    rng = np.random.default_rng(6)
+    factors = grid_factors(3000, rng)  # 600 rows or more per value
+    codes = aligned_codes(factors, rng)
+    assert factor_vae_score(codes, factors, seed=0, **SMALL).votes_with_replacement == 0
+    small = factor_vae_score(codes[:60], factors[:60], seed=0, **SMALL)  # under 64 rows in all
+    assert small.votes_with_replacement == SMALL["n_train"] + SMALL["n_eval"]
+    # Factor 0's values have 32 rows, factor 1's 160: only votes fixing factor 0 are counted.
+    mixed = np.column_stack([np.arange(320) % 10, np.arange(320) // 160])
+    result = factor_vae_score(mixed + rng.normal(size=mixed.shape), mixed, seed=0, **SMALL)
+    assert abs(result.votes_with_replacement - 450) < 4 * np.sqrt(900 / 4)

@@ -10,6 +10,7 @@ from torch.distributions import Normal, kl_divergence
 
 from vaecausal.models.beta_tc_vae import (
     BetaTCVAEObjective,
+    gaussian_log_density,
     minibatch_stratified_terms,
     stratified_log_weights,
 )
@@ -57,12 +58,61 @@ def _codes(correlation: float, n: int = 2000) -> tuple[torch.Tensor, torch.Tenso
     return z, mu, logvar
 
 
-def test_total_correlation_is_near_zero_for_independent_and_positive_for_correlated_codes():
+def test_total_correlation_is_small_for_independent_and_large_for_correlated_codes():
+    # The batch is the whole dataset of 2,000 codes, where MSS is close to exact. The exact TC of
+    # this 2,000-point mixture is not 0 but about 0.06 nats; that of a bivariate normal with
+    # correlation r is -0.5 ln(1 - r^2) = 1.16 nats at r = 0.95.
     independent = minibatch_stratified_terms(*_codes(0.0), dataset_size=2000)
     correlated = minibatch_stratified_terms(*_codes(0.95), dataset_size=2000)
-    # True TC of a bivariate normal with correlation r: -0.5 ln(1 - r^2) = 1.16 nats at r = 0.95.
     assert abs(independent["total_correlation"].item()) < 0.1
     assert correlated["total_correlation"].item() > 0.8
+
+
+def _dataset_means(n: int, d: int) -> torch.Tensor:
+    """Posterior means of a dataset of n points, drawn independently per dim from N(0, 1)."""
+    return torch.randn(n, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+
+def _exact_total_correlation(mu: torch.Tensor, std: float, n_samples: int) -> float:
+    """TC of q(z) = mean_n N(z; mu_n, std^2 I), by Monte Carlo over z ~ q(z) with the exact
+    mixture densities of q(z) and of its marginals."""
+    generator = torch.Generator().manual_seed(1)
+    n = len(mu)
+    z = mu[torch.randint(0, n, (n_samples,), generator=generator)]
+    z = z + std * torch.randn(z.shape, generator=generator, dtype=mu.dtype)
+    logvar = torch.full_like(mu, 2 * math.log(std))
+    pairwise = gaussian_log_density(z[:, None], mu[None], logvar[None])  # (S, n, d)
+    log_qz = torch.logsumexp(pairwise.sum(2), dim=1) - math.log(n)
+    log_prod_marginals = (torch.logsumexp(pairwise, dim=1) - math.log(n)).sum(1)
+    return (log_qz - log_prod_marginals).mean().item()
+
+
+def _mss_total_correlation(mu: torch.Tensor, std: float, batch: int, n_batches: int) -> float:
+    """Mean MSS estimate over batches drawn without replacement from the dataset's points."""
+    generator = torch.Generator().manual_seed(2)
+    estimates = []
+    for _ in range(n_batches):
+        m = mu[torch.randperm(len(mu), generator=generator)[:batch]]
+        z = m + std * torch.randn(m.shape, generator=generator, dtype=m.dtype)
+        logvar = torch.full_like(m, 2 * math.log(std))
+        terms = minibatch_stratified_terms(z, m, logvar, dataset_size=len(mu))
+        estimates.append(terms["total_correlation"].item())
+    return sum(estimates) / n_batches
+
+
+def test_mss_total_correlation_is_biased_on_small_batches_and_near_exact_on_the_dataset():
+    # 256 points with independently drawn means: the mixture's exact TC is small but not 0.
+    # With a batch of 16, MSS overshoots it when posteriors are narrow against the spread of the
+    # means and undershoots it (below 0) when they are wider; the whole dataset as the batch
+    # recovers it.
+    mu = _dataset_means(256, 2)
+    for std, small_minus_exact in ((0.05, 1.21), (0.2, -0.24)):
+        exact = _exact_total_correlation(mu, std, n_samples=16_384)
+        assert _mss_total_correlation(mu, std, batch=256, n_batches=8) == pytest.approx(
+            exact, abs=0.03
+        )
+        small = _mss_total_correlation(mu, std, batch=16, n_batches=64)
+        assert small - exact == pytest.approx(small_minus_exact, abs=0.1)
 
 
 def test_beta_tc_vae_decomposition_sums_to_the_kl_estimate():

@@ -3,7 +3,8 @@ the encoder, from the intervention engine's arrays.
 
 - Circuit modularity of decoder hook point L: M_L = 1 - mean_{i<j} |pearson(Delta a_i, Delta a_j)|
   over active latents, Delta a_i = E |a(z^{i<-v}) - a(z)| per unit. Model modularity = mean over
-  hook points. Pairs whose correlation is undefined (a latent that moves no unit) are skipped.
+  the hook points with at least ``MIN_MODULARITY_UNITS`` units (``modularity_layers``). Pairs
+  whose correlation is undefined (a latent that moves no unit) are skipped.
 - Circuit of factor k: the top ``fraction`` of each encoder layer's units by restoration R, among
   units with R > 0; circuit overlap = mean_{k<l} Jaccard(circuit_k, circuit_l) over factors with
   a circuit.
@@ -19,6 +20,17 @@ from itertools import combinations
 
 import numpy as np
 
+MIN_MODULARITY_UNITS = 16
+"""Fewest units a decoder hook point needs to count towards model modularity.
+
+A Pearson correlation over U points is mostly noise when U is small: |r| of two unrelated
+vectors averages 2/pi = 0.64 over 3 points, 0.21 over 16 and 0.10 over 64, and over one point it
+is undefined. The last decoder layer's units are the image's 1 or 3 channels, so without a floor
+it would drop out on 1-channel datasets and weigh in as noise on 3-channel ones, and the two
+would average over different layers. With 16, every dataset uses fc1 (256 units), fc2 (1024),
+deconv1 (64), deconv2 and deconv3 (32 channels each), and never deconv4.
+"""
+
 
 def layer_modularity(delta: np.ndarray, active: np.ndarray) -> float:
     """M_L from Delta a of shape (d, U); NaN with fewer than two usable active latents."""
@@ -31,8 +43,15 @@ def layer_modularity(delta: np.ndarray, active: np.ndarray) -> float:
     return 1.0 - float(np.mean(correlations)) if correlations else math.nan
 
 
+def modularity_layers(deltas: Mapping[str, np.ndarray]) -> list[str]:
+    """The hook points, in order, whose Delta a (d, U) has at least ``MIN_MODULARITY_UNITS``
+    units: those ``model_modularity`` averages over."""
+    return [name for name, delta in deltas.items() if delta.shape[1] >= MIN_MODULARITY_UNITS]
+
+
 def model_modularity(deltas: Mapping[str, np.ndarray], active: np.ndarray) -> float:
-    values = [layer_modularity(delta, active) for delta in deltas.values()]
+    """Mean M_L over ``modularity_layers(deltas)`` where defined; NaN where none is."""
+    values = [layer_modularity(deltas[name], active) for name in modularity_layers(deltas)]
     finite = [v for v in values if not math.isnan(v)]
     return float(np.mean(finite)) if finite else math.nan
 

@@ -1,10 +1,19 @@
 """FactorVAE score (Kim & Mnih 2018) on disentanglement_lib's protocol, from a pool of codes.
 
-One vote: choose a factor k, draw a batch of 64 codes sharing f_k's value (see ``pool``), divide
-each code's variance within the batch by its global variance and vote (k, code with the least
-normalised variance). A disentangled code of k barely varies when k is fixed. The classifier is
-the majority vote of each code over 10,000 training votes; the score is its accuracy on 5,000
-fresh votes (and on the training votes). Global variances come from 10,000 rows of the pool.
+One vote: choose a factor k, draw a batch of 64 distinct codes sharing f_k's value (see ``pool``;
+with replacement only where the value has fewer than 64 rows, counted in
+``votes_with_replacement``), divide each code's variance within the batch by its global variance
+and vote (k, code with the least normalised variance). A disentangled code of k barely varies
+when k is fixed. The classifier is the majority vote of each code over 10,000 training votes;
+the score is its accuracy on 5,000 fresh votes (and on the training votes). Global variances come
+from 10,000 rows of the pool.
+
+The pool stands in for fresh samples, which holds while a batch is a small share of the pool. On
+a pool of a few hundred rows the global variances rest on much the same rows as each batch,
+which steadies the variance ratios and lifts the score a little (measured, codes = 3 factors of
+4 values plus noise, 48 seeds: 0.798 on 400 rows against 0.771 on 12,000; 0.780 on 400 rows
+with global variances from fresh rows). At 100 rows per value of 20-valued factors (2,000 rows)
+no gap was left.
 
 Codes whose global standard deviation is below 0.05 are pruned before voting, as
 disentanglement_lib's ``prune_dims.threshold = 0.05``, which compares the threshold with the
@@ -29,6 +38,7 @@ class FactorVAEResult:
     eval_accuracy: float
     active_codes: int  # codes left after pruning
     skipped_factors: tuple[int, ...]  # constant in the pool, never held fixed
+    votes_with_replacement: int  # train and eval votes whose batch could not be distinct rows
 
 
 def _votes(
@@ -39,18 +49,23 @@ def _votes(
     n_votes: int,
     batch_size: int,
     rng: np.random.Generator,
-) -> np.ndarray:
-    """Vote counts (K, d): how often code i had the least normalised variance with k fixed."""
+) -> tuple[np.ndarray, int]:
+    """Vote counts (K, d): how often code i had the least normalised variance with k fixed; and
+    how many votes' batches were drawn with replacement (their group too small)."""
     votes = np.zeros((pool.n_factors, codes.shape[1]), np.int64)
+    replaced = 0
     step = chunk_size(batch_size, codes.shape[1])
     for start in range(0, n_votes, step):
         n = min(step, n_votes - start)
         fixed = pool.draw_factors(n, rng)
         anchors = rng.integers(0, pool.n_rows, size=(n, 1))
-        batch = pool.draw_sharing(fixed[:, None], np.repeat(anchors, batch_size, 1), rng)
+        batch, with_replacement = pool.draw_sharing(
+            fixed[:, None], np.repeat(anchors, batch_size, 1), rng
+        )
         local = codes[batch][:, :, active].var(axis=1, ddof=1) / scale
         np.add.at(votes, (fixed, active[np.argmin(local, axis=1)]), 1)
-    return votes
+        replaced += int(with_replacement.sum())
+    return votes, replaced
 
 
 def factor_vae_score(
@@ -69,9 +84,11 @@ def factor_vae_score(
     variance = codes[rng.integers(0, pool.n_rows, n_variance)].var(axis=0, ddof=1)
     active = np.flatnonzero((np.sqrt(variance) >= prune_std) & (variance > 0))
     if active.size == 0:
-        return FactorVAEResult(0.0, 0.0, 0, pool.skipped)
-    train = _votes(codes, pool, variance[active], active, n_train, batch_size, rng)
-    evaluation = _votes(codes, pool, variance[active], active, n_eval, batch_size, rng)
+        return FactorVAEResult(0.0, 0.0, 0, pool.skipped, 0)
+    train, train_replaced = _votes(codes, pool, variance[active], active, n_train, batch_size, rng)
+    evaluation, eval_replaced = _votes(
+        codes, pool, variance[active], active, n_eval, batch_size, rng
+    )
     classifier = train.argmax(axis=0)  # factor predicted by each code's votes
     codes_index = np.arange(codes.shape[1])
     return FactorVAEResult(
@@ -79,4 +96,5 @@ def factor_vae_score(
         eval_accuracy=float(evaluation[classifier, codes_index].sum() / evaluation.sum()),
         active_codes=int(active.size),
         skipped_factors=pool.skipped,
+        votes_with_replacement=train_replaced + eval_replaced,
     )

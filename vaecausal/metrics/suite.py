@@ -4,7 +4,8 @@ The metrics stage hands over the model's pool of codes (N, d) with the factor in
 their images, drawn uniformly from the factor grid. The supervised metrics read it as a split:
 rows [0, n_train) train and [n_train, n_train + n_test) test DCI, SAP and explicitness, as the
 stage already does for DCI; MIG and modularity use the first ``mig_points`` / n_train rows; the
-sampling-based FactorVAE and BetaVAE scores draw matched batches from the whole pool.
+sampling-based FactorVAE and BetaVAE scores draw matched batches from the whole pool, and count
+the votes / points that had to be drawn with replacement (a factor value with too few rows).
 
 Factors constant in the pool are dropped first (see ``common.constant_factors``); every metric
 gets the same seed and its own random stream, so a metric's value does not depend on which other
@@ -90,6 +91,7 @@ def _factor_vae(data: _Inputs, s: MetricSettings, seed: int, n_jobs: int) -> dic
         "factor_vae_train_accuracy": result.train_accuracy,
         "factor_vae_eval_accuracy": result.eval_accuracy,
         "factor_vae_active_codes": result.active_codes,
+        "factor_vae_votes_with_replacement": result.votes_with_replacement,
     }
 
 
@@ -104,6 +106,7 @@ def _beta_vae(data: _Inputs, s: MetricSettings, seed: int, n_jobs: int) -> dict[
     return {
         "beta_vae_train_accuracy": result.train_accuracy,
         "beta_vae_eval_accuracy": result.eval_accuracy,
+        "beta_vae_points_with_replacement": result.points_with_replacement,
     }
 
 

@@ -4,8 +4,17 @@ The KL term is decomposed into index-code mutual information, total correlation 
 dimension-wise KL; beta weighs only the TC. q(z) = E_n q(z|n) and its marginals are estimated from
 the batch with importance weights w_ij (Chen et al., appendix C.2): 1/N for the sample's own data
 point, (N - M)/(N M) for one stratum neighbour, 1/M for the others (M = batch - 1, N = dataset
-size); each row of weights sums to 1, so the estimates are normalised and the TC of independent
-codes is close to zero. (The minibatch-weighted variant, MWS, is off by (d - 1) log N nats.)
+size); each row of weights sums to 1, so the estimated densities are normalised. (The
+minibatch-weighted variant, MWS, is off by (d - 1) log N nats.)
+
+MSS is still a biased estimate for batches smaller than the dataset, and the bias depends on the
+posterior widths against the spread of the means and the batch size: here narrow posteriors
+pushed it up, wider ones below the exact value, even below 0. Measured on 10,000 points with 10
+dims, means drawn independently from N(0, 1), posterior std s (exact TC of the mixture by Monte
+Carlo; it is not 0, a finite mixture does not factorise), batch 64, exact vs MSS in nats:
+s = 0.1 13.85 vs 15.81; s = 0.3 3.42 vs 3.89; s = 0.5 0.67 vs -0.15; s = 0.7 0.15 vs -0.78 (-0.22
+with batch 512); Monte Carlo errors 0.07 or less. With the whole dataset as the batch it
+recovers the exact value (tested).
 """
 
 from __future__ import annotations

@@ -20,7 +20,12 @@ from vaecausal.metrics.causal import (
     rms_scale,
     specificity_per_latent,
 )
-from vaecausal.metrics.circuits import circuit_overlap, model_modularity, semantic_fractions
+from vaecausal.metrics.circuits import (
+    circuit_overlap,
+    model_modularity,
+    modularity_layers,
+    semantic_fractions,
+)
 from vaecausal.metrics.common import constant_factors
 from vaecausal.metrics.dci import dci
 from vaecausal.metrics.suite import METRICS, MetricSettings, standard_metrics
@@ -90,6 +95,7 @@ def effect_metrics(
         f"specificity{suffix}_per_latent": [_nullable(v) for v in specificity],
         f"specificity{suffix}_inverse_entropy": [_nullable(v) for v in inverse_entropy],
         f"modularity{suffix}": _nullable(model_modularity(deltas, active)),
+        f"modularity{suffix}_layers": modularity_layers(deltas),
     }
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 
 ALPHA = 0.05
+_PLAIN_WORD = re.compile(r"[a-z]+(-[a-z]+)*(?![\w-])")
 
 
 def number(value: float, digits: int = 3) -> str:
@@ -28,6 +30,15 @@ def p_value(p: float) -> str:
     return "p n/a" if math.isnan(p) else f"p = {p:.2g}"
 
 
+def sentence_start(text: str) -> str:
+    """``text`` with its first word capitalised when that word is plain lowercase letters a-z
+    ("no dataset" -> "No dataset"). Any other first word is a name or an identifier and keeps its
+    spelling: "β-VAE" (not "Β-VAE"), "dSprites", "dip_vae_ii"."""
+    if _PLAIN_WORD.match(text):
+        return text[0].upper() + text[1:]
+    return text
+
+
 def verdict(word: str, reason: str) -> str:
     """The finding's one-line answer, bold so a reader scanning the file finds it."""
-    return f"**Verdict: {word}.** {reason[:1].upper()}{reason[1:]}"
+    return f"**Verdict: {word}.** {sentence_start(reason)}"
