@@ -185,10 +185,12 @@ def _code_swaps(
     oracle: FactorOracle,
     factor_names: list[str],
 ) -> None:
-    norms, means = code_swap_effects(
+    norms, means, candidates = code_swap_effects(
         model, codes, settings["code_swaps"], decode_batch(settings, model), oracle
     )
     out.arrays["swap.pixel_effect_norms"] = norms
+    out.arrays["swap.candidates"] = candidates.codes.cpu().numpy()
+    out.arrays["swap.fallback"] = candidates.fallback.cpu().numpy()
     out.arrays.update({f"swap.{k}": v for k, v in means.items()})
     swaps = list(range(norms.shape[2]))
     out.rows += _perturbation_rows("code_swap", "code", norms, means, swaps, factor_names)
@@ -252,7 +254,11 @@ def run(
     if isinstance(model, VQVAE) and codes is not None:
         with out.timed("code_swaps"):
             _code_swaps(out, model, codes, settings, oracle, meta.factor_names)
-        log(f"code swaps: {d} slots x {out.arrays['swap.pixel_effect_norms'].shape[2]} codes")
+        n_fallback = int(out.arrays["swap.fallback"].sum())
+        log(
+            f"code swaps: {d} slots x {out.arrays['swap.pixel_effect_norms'].shape[2]} codes, "
+            f"{n_fallback} slot(s) filled up from the global ranking"
+        )
 
     out.arrays.update(
         timings=np.asarray(list(out.timings.values())), timing_names=np.asarray(list(out.timings))
