@@ -73,6 +73,15 @@ def test_counts_too_small_to_measure_are_named(shipped, section, key):
     assert f"defaults.{section}.{key}" in message
 
 
+def test_vq_perturbation_mode_defaults_to_additive_and_a_wrong_one_is_named(shipped):
+    assert load_study(shipped, "paper").settings["interventions"]["vq_perturbation"] == "additive"
+    config = copy.deepcopy(shipped)
+    config["studies"]["default"]["overrides"]["interventions"]["vq_perturbation"] = "shift"
+    message = _error(config)
+    assert "studies.default.overrides.interventions.vq_perturbation" in message
+    assert "'shift'" in message
+
+
 def test_empty_seed_list_is_named(shipped):
     config = copy.deepcopy(shipped)
     config["studies"]["default"]["seeds"] = []

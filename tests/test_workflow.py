@@ -146,6 +146,8 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
     vq = json.loads((study / "runs/tiny_dsprites/vq_vae/seed3/metrics.json").read_text())
     assert 0 < vq["codebook_usage"] <= 1 and vq["perplexity"] >= 1
     assert vq["ces_discrete"] > 0 and len(vq["ces_discrete_per_latent"]) == 4
+    assert vq["vq_perturbation_mode"] == "additive" and 0 <= vq["code_change_share"] <= 1
+    assert len(vq["code_change_share_per_value"]) == 3 and 0 <= vq["swap_slots_with_fallback"] <= 4
     oracle = json.loads((study / "oracles/tiny_dsprites/oracle.json").read_text())
     assert all(0 <= a <= 1 for a in oracle["held_out_accuracy"].values())
     for figure in ("ces_vs_dci", "metric_heatmap"):

@@ -86,6 +86,10 @@ def study(
                     row["ces_discrete_rms"] = row["ces_discrete"] / np.sqrt(channels * 64 * 64)
                     row["specificity_discrete"] = 0.4 + rng.normal(0, 0.02)
                     row["modularity_discrete"] = 0.45 + rng.normal(0, 0.05)
+                    row["vq_perturbation_mode"] = "additive"
+                    row["code_change_share"] = 0.2 + rng.normal(0, 0.02)
+                    row["code_change_share_smallest_move"] = 0.05 + rng.normal(0, 0.01)
+                    row["smallest_move"] = 1.0
                 rows.append(row)
     return pd.DataFrame(rows)
 

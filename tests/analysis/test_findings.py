@@ -171,6 +171,10 @@ def test_discrete_comparison_arithmetic():
             "seed": [0, 1, 0, 1, 0],
             "ces": [1.0, 3.0, 10.0, 30.0, 40.0],
             "ces_discrete": [10.0, 14.0, np.nan, np.nan, np.nan],
+            "vq_perturbation_mode": ["additive", "additive", None, None, None],
+            "code_change_share": [0.2, 0.4, np.nan, np.nan, np.nan],
+            "code_change_share_smallest_move": [0.1, 0.3, np.nan, np.nan, np.nan],
+            "smallest_move": [1.0, 1.0, np.nan, np.nan, np.nan],
         }
     )
     (result,) = discrete_comparison(runs, n_boot=500).to_dict("records")
@@ -181,7 +185,17 @@ def test_discrete_comparison_arithmetic():
     assert result["discrete_to_continuous"] == 6.0
     assert result["others_ces_median"] == 30.0  # median of vae 20 and beta_vae 40
     assert result["continuous_to_others"] == pytest.approx(2 / 30)
-    assert discrete.describe(pd.DataFrame([result]))[0].startswith("**Verdict: supported.**")
+    assert result["perturbation_mode"] == "additive"
+    assert result["code_change_share_mean"] == pytest.approx(0.3)
+    assert result["code_change_share_smallest_move_mean"] == pytest.approx(0.2)
+    text = discrete.describe(pd.DataFrame([result]))
+    assert text[0].startswith("**Verdict: supported.**")
+    assert (
+        "Perturbations of z_e (additive) change the code in 30.0% of cases, 20.0% at the smallest "
+        "move |v| = 1: small moves mostly snap back." in text[1]
+    )
+    unreported = discrete_comparison(runs.drop(columns=["code_change_share"]), n_boot=10)
+    assert "change the code" not in discrete.describe(unreported)[1]
 
 
 def test_discrete_without_discrete_ces_or_vq_vae():

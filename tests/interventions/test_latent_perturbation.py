@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
+from tests.interventions.line_codebook import SPACING, line_vq, near_middle_codes
 from vaecausal.interventions.latent_perturbation import (
+    code_changes,
+    grid_perturbation,
     latent_perturbation,
     perturbation_targets,
     perturbed_codes,
@@ -15,17 +19,39 @@ from vaecausal.models.network import GaussianVAE
 from vaecausal.models.vq_vae import VQVAE
 
 
-def test_perturbed_codes_set_exactly_one_latent():
+@pytest.mark.parametrize("per_code", [False, True])
+def test_perturbed_codes_set_exactly_one_latent(per_code):
     z = torch.arange(6, dtype=torch.float32).reshape(2, 3)
-    values = torch.tensor([-1.0, 7.0])
-    codes = perturbed_codes(z, values.expand(3, -1))  # the same two values for every latent
+    shared = torch.tensor([-1.0, 7.0]).expand(3, -1)  # the same two values for every latent
+    own = 100 + torch.arange(12, dtype=torch.float32).reshape(2, 3, 2)  # (B, d, V)
+    codes = perturbed_codes(z, own if per_code else shared)
     assert codes.shape == (2, 3, 2, 3)
     for b in range(2):
         for i in range(3):
             for k in range(2):
                 expected = z[b].clone()
-                expected[i] = values[k]
+                expected[i] = own[b, i, k] if per_code else shared[i, k]
                 assert torch.equal(codes[b, i, k], expected)
+
+
+def test_additive_moves_each_slot_from_its_own_value_in_units_of_its_spread():
+    z = torch.randn(50, 3, 2) * torch.tensor([1.0, 5.0]) + 10.0
+    perturbation = grid_perturbation(VQVAE(1, 3, 2, 8), z, [-1.0, 0.0, 2.0], "additive")
+    codes = perturbation.codes(z[:4])
+    assert codes.shape == (4, 3, 3, 3, 2)
+    torch.testing.assert_close(codes[1, 2, 2, 2], z[1, 2] + 2 * z.std(0)[2])
+    torch.testing.assert_close(codes[1, 2, 1], z[1])  # v = 0 leaves the code as it is
+    torch.testing.assert_close(codes[1, 2, 0, :2], z[1, :2])
+
+
+def test_grid_perturbation_sets_by_default_and_refuses_an_unknown_mode():
+    z = torch.randn(5, 4)
+    perturbation = grid_perturbation(GaussianVAE(1, 4), z, [2.0])
+    assert perturbation.mode == "set" and torch.equal(
+        perturbation.targets(z), torch.full((4, 1), 2.0)
+    )
+    with pytest.raises(ValueError, match="'shift'"):
+        grid_perturbation(GaussianVAE(1, 4), z, [2.0], "shift")
 
 
 def _model_ignoring_latent(ignored: int) -> GaussianVAE:
@@ -97,3 +123,33 @@ def test_base_and_changed_codes_share_decoder_calls_of_at_most_decode_batch():
         latent_perturbation(model, mu, [-1.0, 2.0], decode_batch=decode_batch)
         assert sizes == calls
     handle.remove()
+
+
+def test_additive_moves_small_against_the_code_spacing_change_no_code_and_large_ones_do():
+    model, z_e = line_vq(), near_middle_codes(16)
+    small, large = 0.01, 3.0  # moves of ~0.17 and ~51 against codes 10 apart
+    assert 0.01 * z_e.std(0).max() < SPACING / 2 - 0.5 < 3.0 * z_e.std(0).min()
+    changed = code_changes(model, z_e, [-large, -small, 0.0, small, large], "additive")
+    assert changed.shape == (16, 3, 5)
+    assert not changed[:, :, 1:4].any()
+    assert changed[:, :, [0, 4]].all()
+    norms = latent_perturbation(
+        model, z_e, [-large, -small, 0.0, small, large], 64, mode="additive"
+    )[0]
+    assert np.abs(norms[:, :, 1:4]).max() < 1e-6  # snapped back: the same image
+    assert norms[:, :, [0, 4]].min() > 0
+
+
+@pytest.mark.parametrize("mode", ["additive", "set"])
+def test_code_changes_match_quantising_every_perturbed_code(mode):
+    model, z_e = line_vq(), near_middle_codes(12)
+    values = [-1.0, -0.3, 0.0, 0.3, 1.0]
+    changed = code_changes(model, z_e, values, mode, chunk=5)
+    z = torch.as_tensor(z_e)
+    perturbed = grid_perturbation(model, z, values, mode).codes(z)  # (N, d, V, d, 1)
+    before = model.quantiser.codes(z)
+    for b, i, k in np.ndindex(changed.shape):
+        after = model.quantiser.codes(perturbed[b, i, k][None])[0]
+        assert changed[b, i, k] == (after[i] != before[b, i]).item()
+        assert torch.equal(after[np.arange(3) != i], before[b, np.arange(3) != i])
+    assert 0 < changed[:, :, [1, 3]].mean() < 1  # a move of 0.3 std: some snap back, some not

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vaecausal.stages.metrics import effect_metrics
+from tests.interventions.line_codebook import SPACING, line_vq, near_middle_codes
+from vaecausal.interventions.latent_perturbation import code_changes
+from vaecausal.stages.metrics import effect_metrics, vq_intervention_metrics
 
 
 def test_specificity_leaves_out_factors_with_a_single_value():
@@ -20,3 +22,49 @@ def test_specificity_leaves_out_factors_with_a_single_value():
     assert causal["specificity_per_latent"] == pytest.approx([0.0, 1.0], abs=1e-12)
     counted_all = effect_metrics(effects, "", np.array([True, True]), 1, np.ones(3, bool))
     assert counted_all["specificity_per_latent"][0] == pytest.approx(1 - np.log(2) / np.log(3))
+
+
+def _direct_code_change_counts(z_e: np.ndarray, values: list[float]) -> np.ndarray:
+    """Per value, how many (image, slot) moves by v std land nearer another code of the line."""
+    codebook = SPACING * np.arange(16)
+    std = z_e.std(0, ddof=1)[:, 0]
+    counts = np.zeros(len(values), dtype=int)
+    for b, i, k in np.ndindex(len(z_e), z_e.shape[1], len(values)):
+        before = np.abs(z_e[b, i, 0] - codebook).argmin()
+        after = np.abs(z_e[b, i, 0] + values[k] * std[i] - codebook).argmin()
+        counts[k] += after != before
+    return counts
+
+
+def test_reported_code_change_shares_match_a_direct_count():
+    model, z_e = line_vq(), near_middle_codes(12)
+    values = [-3.0, -0.3, 0.0, 0.3, 3.0]
+    effects = {
+        "code_changed": code_changes(model, z_e, values, "additive"),
+        "values": np.asarray(values),
+        "perturbation_mode": np.asarray("additive"),
+        "swap.fallback": np.array([False, True, True]),
+    }
+    reported = vq_intervention_metrics(effects)
+    counts = _direct_code_change_counts(z_e, values)
+    cases = 12 * 3
+    assert 0 < counts[1] < cases  # a move of 0.3 std: some snap back, some do not
+    assert reported["code_change_share_per_value"] == pytest.approx(counts / cases)
+    assert reported["code_change_share"] == pytest.approx(counts.sum() / (cases * len(values)))
+    assert reported["smallest_move"] == pytest.approx(0.3)
+    assert reported["code_change_share_smallest_move"] == pytest.approx(
+        (counts[1] + counts[3]) / (2 * cases)
+    )
+    assert reported["vq_perturbation_mode"] == "additive"
+    assert reported["swap_slots_with_fallback"] == 2
+
+
+def test_a_grid_without_a_move_has_no_smallest_move_share():
+    effects = {
+        "code_changed": np.zeros((2, 3, 1), dtype=bool),
+        "values": np.array([0.0]),
+        "perturbation_mode": np.asarray("set"),
+        "swap.fallback": np.zeros(3, dtype=bool),
+    }
+    reported = vq_intervention_metrics(effects)
+    assert reported["smallest_move"] is None and reported["code_change_share_smallest_move"] is None

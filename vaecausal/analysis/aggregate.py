@@ -38,6 +38,7 @@ METRIC_GROUPS: dict[str, dict[str, str]] = {
         "ces_discrete_rms": "CES_rms discrete",
         "specificity_discrete": "specificity discrete",
         "modularity_discrete": "circuit modularity discrete",
+        "code_change_share": "code change share",
     },
     "Model and training": {
         "n_active": "active latents",

@@ -16,7 +16,13 @@ from vaecausal.analysis.aggregate import METRICS, RUN_KEYS, read_record, runs_ta
 
 # Metrics only a discrete-latent model has: their coverage counts VQ-VAE runs alone.
 DISCRETE_ONLY = frozenset(
-    {"ces_discrete", "ces_discrete_rms", "specificity_discrete", "modularity_discrete"}
+    {
+        "ces_discrete",
+        "ces_discrete_rms",
+        "specificity_discrete",
+        "modularity_discrete",
+        "code_change_share",
+    }
 )
 DISCRETE_ARCHITECTURES = frozenset({"vq_vae"})
 

@@ -1,13 +1,21 @@
 """Discrete interventions for VQ-VAE: code swaps.
 
-Continuous perturbation of z_e mostly snaps back to the same code, so a VQ-VAE's CES measured
-that way is near zero. The discrete counterpart replaces slot i's code c_i by each of the
-``n_swap`` most used other codes (most used over the evaluation set, unused codes last) and
-decodes; pixel, factor and activation effects are then measured exactly as for latent
-perturbation.
+A small continuous move of z_e mostly snaps back to the same code, so a VQ-VAE's CES measured
+that way is expected near zero. The discrete counterpart replaces slot i's code c_i by each of
+the ``n_swap`` first other codes of slot i's candidates and decodes; pixel, factor and activation
+effects are then measured exactly as for latent perturbation.
+
+A slot's candidates are the codes that slot takes over the evaluation set, most used first, so a
+swap puts a slot on a code the decoder has seen there (a code a slot never takes is an
+off-distribution input that could inflate discrete CES). A slot with fewer than n_swap + 1
+distinct codes is filled up with the codebook's global ranking (most used over all slots, then
+unused codes), skipping the codes it already has; this is the only way a slot meets codes it never
+takes, and ``slot_candidates`` reports which slots needed it.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -28,13 +36,32 @@ def most_used_codes(codes: torch.Tensor, n: int, codebook_size: int) -> torch.Te
     return torch.argsort(-counts, stable=True)[: min(n, codebook_size)]
 
 
+class SlotCandidates(NamedTuple):
+    """Each slot's swap candidates, (d, n), and whether its list reaches into the global
+    ranking because the slot takes fewer than n distinct codes, (d,) bool."""
+
+    codes: torch.Tensor
+    fallback: torch.Tensor
+
+
+def slot_candidates(codes: torch.Tensor, n: int, codebook_size: int) -> SlotCandidates:
+    """The first min(n, codebook_size) candidates of each slot from the evaluation set's codes
+    (N, d): the codes the slot takes, most used first (ties by global rank), then the global
+    ranking of ``most_used_codes``."""
+    ranking = most_used_codes(codes, codebook_size, codebook_size)
+    per_slot = torch.stack([code_counts(slot, codebook_size) for slot in codes.T])  # (d, M)
+    order = torch.argsort(-per_slot[:, ranking], dim=1, stable=True)
+    return SlotCandidates(ranking[order[:, :n]], (per_slot > 0).sum(1) < n)
+
+
 def swapped_codes(codes: torch.Tensor, candidates: torch.Tensor, n_swap: int) -> torch.Tensor:
-    """(B, d, n_swap, d): [b, i, m] = codes[b] with slot i set to the m-th candidate that
-    differs from codes[b, i]. ``candidates`` must hold at least n_swap + 1 codes."""
+    """(B, d, n_swap, d): [b, i, m] = codes[b] with slot i set to the m-th of slot i's
+    ``candidates`` (d, M) that differs from codes[b, i]. Each slot's list must hold at least
+    n_swap + 1 distinct codes."""
     batch, d = codes.shape
-    differs = candidates[None, None, :] != codes[:, :, None]  # (B, d, M)
+    differs = candidates[None] != codes[:, :, None]  # (B, d, M)
     order = torch.argsort((~differs).to(torch.int8), dim=-1, stable=True)[..., :n_swap]
-    replacement = candidates[order]  # (B, d, n_swap)
+    replacement = torch.gather(candidates.expand(batch, -1, -1), 2, order)  # (B, d, n_swap)
     out = codes[:, None, None].repeat(1, d, n_swap, 1)
     slot = torch.arange(d, device=codes.device)
     out[:, slot, :, slot] = replacement.permute(1, 0, 2)
@@ -48,20 +75,21 @@ def code_swap_effects(
     n_swap: int,
     decode_batch: int,
     oracle: FactorOracle | None = None,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """(pixel effect norms (N, d, n_swap), mean factor and activation effects)."""
+) -> tuple[np.ndarray, dict[str, np.ndarray], SlotCandidates]:
+    """(pixel effect norms (N, d, n_swap), mean factor and activation effects, the slots'
+    candidates (n_swap + 1 per slot))."""
     device = next(model.parameters()).device
     all_codes = torch.as_tensor(codes, dtype=torch.long, device=device)
     embed = model.quantiser.codebook
-    candidates = most_used_codes(all_codes, n_swap + 1, embed.num_embeddings)
-    n_swap = min(n_swap, len(candidates) - 1)
+    candidates = slot_candidates(all_codes, n_swap + 1, embed.num_embeddings)
+    n_swap = min(n_swap, candidates.codes.shape[1] - 1)
     n, d = all_codes.shape
     per_call = images_per_call(decode_batch, d * n_swap)
     norms = np.empty((n, d, n_swap), dtype=np.float32)
     sums = EffectSums(d)
     for start in range(0, n, per_call):
         c = all_codes[start : start + per_call]
-        changed = embed(swapped_codes(c, candidates, n_swap)).flatten(-2)
+        changed = embed(swapped_codes(c, candidates.codes, n_swap)).flatten(-2)
         change = measure_decoder_change(model, embed(c).flatten(1), changed, oracle, sums)
         norms[start : start + len(c)] = change.cpu().numpy()
-    return norms, sums.means()
+    return norms, sums.means(), candidates

@@ -1,15 +1,23 @@
-"""Latent perturbation (manipulation 2): set one latent to a grid value and decode.
+"""Latent perturbation (manipulation 2): move one latent by a grid value and decode.
 
-For every evaluation code z (mu(x), or a VQ-VAE's z_e), latent i and value v, z^{i<-v} is z with
-latent i set to centre_i + v * scale_i (prior units for Gaussian latents; z_e's per-dim mean and
-standard deviation for a VQ-VAE, applied before quantisation). Measured per change (see
-``decoder_effects``): the pixel effect ||xhat(z^{i<-v}) - xhat(z)||_2, the oracle's factor effect
-E[i, k] and each decoder unit's activation change. All latents and values of a batch of codes go
-through the decoder together with the batch's unchanged codes, in calls of at most
-``decode_batch`` codes (at least one code's changes).
+For every evaluation code z (mu(x), or a VQ-VAE's z_e), latent i and value v, the perturbed code
+z^{i,v} is z with latent i replaced, in the model's perturbation frame (centre, scale), by
+
+- ``set``: centre_i + v * scale_i, one target for every code: the study's form for Gaussian
+  latents, in prior units (z_i := v);
+- ``additive``: z_i + v * scale_i, each code's own target. The study's VQ-VAE perturbation: slot
+  i of z_e moved by v times its per-dim standard deviation before quantisation, so a small move
+  can snap back to the same code (``code_changes`` counts how often it does not).
+
+Measured per change (see ``decoder_effects``): the pixel effect ||xhat(z^{i,v}) - xhat(z)||_2,
+the oracle's factor effect E[i, k] and each decoder unit's activation change. All latents and
+values of a batch of codes go through the decoder together with the batch's unchanged codes, in
+calls of at most ``decode_batch`` codes (at least one code's changes).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -22,33 +30,69 @@ from vaecausal.interventions.decoder_effects import (
 )
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.models.network import LatentModel
+from vaecausal.models.vq_vae import VQVAE
+
+PERTURBATION_MODES = ("additive", "set")
 
 
 def perturbation_targets(
     centre: torch.Tensor, scale: torch.Tensor, values: torch.Tensor
 ) -> torch.Tensor:
-    """targets[i, k] = centre_i + v_k * scale_i, shape (d, V, *latent_shape)."""
-    shape = (1, len(values)) + (1,) * (centre.dim() - 1)
-    return centre[:, None] + values.reshape(shape) * scale[:, None]
+    """targets[..., i, k] = centre[..., i] + v_k * scale_i with ``scale`` (d, ...): (d, V, ...)
+    for a centre shared by every code (d, ...), (B, d, V, ...) for one per code (B, d, ...)."""
+    value_axis = -scale.dim()  # just after the latent axis
+    shaped = values.reshape(-1, *([1] * (scale.dim() - 1)))
+    return centre.unsqueeze(value_axis) + shaped * scale.unsqueeze(value_axis)
 
 
 def perturbed_codes(z: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Every single-latent perturbation of ``z`` (B, d, ...): (B, d, V, d, ...) with
-    [b, i, k] = z[b] whose latent i is replaced by ``targets[i, k]``."""
-    batch, d, n_values = z.shape[0], z.shape[1], targets.shape[1]
-    codes = z[:, None, None].repeat(1, d, n_values, *([1] * (z.dim() - 1)))
+    [b, i, k] = z[b] whose latent i is replaced by ``targets[i, k]`` (targets shared by every
+    code, (d, V, ...)) or by ``targets[b, i, k]`` (each code's own, (B, d, V, ...))."""
+    batch, d = z.shape[:2]
+    targets = targets.expand(batch, *targets.shape[targets.dim() - z.dim() :])
+    codes = z[:, None, None].repeat(1, d, targets.shape[2], *([1] * (z.dim() - 1)))
     latent = torch.arange(d, device=z.device)
-    codes[:, latent, :, latent] = targets[:, None].expand(d, batch, *targets.shape[1:])
+    codes[:, latent, :, latent] = targets.transpose(0, 1)
     return codes
 
 
-def value_targets(model: LatentModel, latents: torch.Tensor, values: list[float]) -> torch.Tensor:
-    """Each latent's target for each grid value, (d, V, ...), in the model's perturbation frame
-    estimated on ``latents``."""
+@dataclass(frozen=True)
+class Perturbation:
+    """A grid of values in a model's perturbation frame, applied in one of
+    ``PERTURBATION_MODES`` (see the module's docstring)."""
+
+    centre: torch.Tensor  # (d, ...)
+    scale: torch.Tensor  # (d, ...)
+    values: torch.Tensor  # (V,)
+    mode: str
+
+    def targets(self, z: torch.Tensor) -> torch.Tensor:
+        """Latent i's value after perturbation k of the codes ``z`` (B, d, ...): each code's own,
+        (B, d, V, ...), when additive; else one for every code, (d, V, ...)."""
+        centre = z if self.mode == "additive" else self.centre
+        return perturbation_targets(centre, self.scale, self.values)
+
+    def codes(self, z: torch.Tensor) -> torch.Tensor:
+        """Every perturbed code of ``z``, (B, d, V, d, ...)."""
+        return perturbed_codes(z, self.targets(z))
+
+
+def grid_perturbation(
+    model: LatentModel, latents: torch.Tensor, values: list[float], mode: str = "set"
+) -> Perturbation:
+    """The grid ``values`` in the model's perturbation frame estimated on ``latents``."""
+    if mode not in PERTURBATION_MODES:
+        raise ValueError(f"perturbation mode {mode!r} is not one of {PERTURBATION_MODES}")
     centre, scale = model.perturbation_frame(latents)
-    return perturbation_targets(
-        centre, scale, torch.as_tensor(values, dtype=latents.dtype, device=latents.device)
-    )
+    grid = torch.as_tensor(values, dtype=latents.dtype, device=latents.device)
+    return Perturbation(centre, scale, grid, mode)
+
+
+def value_targets(model: LatentModel, latents: torch.Tensor, values: list[float]) -> torch.Tensor:
+    """Each latent's ``set`` target for each grid value, (d, V, ...), in the model's
+    perturbation frame estimated on ``latents``."""
+    return grid_perturbation(model, latents, values).targets(latents)
 
 
 @torch.no_grad()
@@ -59,19 +103,20 @@ def latent_perturbation(
     decode_batch: int,
     oracle: FactorOracle | None = None,
     hooks: tuple[str, ...] = DECODER_HOOKS,
+    mode: str = "set",
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(pixel effect norms (N, d, V), mean factor effects (with an oracle) and activation effects
-    at ``hooks``, as ``EffectSums.means``)."""
+    at ``hooks``, as ``EffectSums.means``) of the perturbations in ``mode``."""
     device = next(model.parameters()).device
     all_latents = torch.as_tensor(latents, device=device)
-    targets = value_targets(model, all_latents, values)
+    perturbation = grid_perturbation(model, all_latents, values, mode)
     n, d, n_values = latents.shape[0], latents.shape[1], len(values)
     per_call = images_per_call(decode_batch, d * n_values)
     norms = np.empty((n, d, n_values), dtype=np.float32)
     sums = EffectSums(d)
     for start in range(0, n, per_call):
         z = all_latents[start : start + per_call]
-        changed = model.decoder_input(perturbed_codes(z, targets).flatten(0, 2))
+        changed = model.decoder_input(perturbation.codes(z).flatten(0, 2))
         change = measure_decoder_change(
             model,
             model.decoder_input(z),
@@ -82,3 +127,21 @@ def latent_perturbation(
         )
         norms[start : start + len(z)] = change.cpu().numpy()
     return norms, sums.means()
+
+
+@torch.no_grad()
+def code_changes(
+    model: VQVAE, latents: np.ndarray, values: list[float], mode: str, chunk: int = 256
+) -> np.ndarray:
+    """(N, d, V) bool: whether perturbation (i, v) of each z_e puts slot i on another code than
+    its own. Only slot i moves, so only its target is quantised; ``chunk`` codes at a time bound
+    the (codes x codebook) distance matrix."""
+    device = next(model.parameters()).device
+    all_latents = torch.as_tensor(latents, device=device)
+    perturbation = grid_perturbation(model, all_latents, values, mode)
+    quantise = model.quantiser.codes
+    changed = [
+        quantise(perturbation.targets(z)) != quantise(z)[:, :, None]
+        for z in all_latents.split(chunk)
+    ]
+    return torch.cat(changed).cpu().numpy()

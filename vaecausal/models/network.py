@@ -137,7 +137,7 @@ class LatentModel(nn.Module):
     @abstractmethod
     def perturbation_frame(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(centre, scale) shaped like one sample's latents: value v sets latent i to
-        centre_i + v * scale_i."""
+        centre_i + v * scale_i (the additive form moves it by v * scale_i instead)."""
 
     def hook_point_names(self) -> list[str]:
         return [f"encoder.{n}" for n in Encoder.hook_points] + [

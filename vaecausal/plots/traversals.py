@@ -8,7 +8,8 @@ import numpy as np
 
 def plot(images: np.ndarray, values: list[float], ces: np.ndarray, title: str) -> plt.Figure:
     """``images``: (d, V, 64, 64, C) in [0, 1], decoded from one evaluation code with latent i
-    set to value v; each row is labelled with its latent's CES so dead rows explain themselves."""
+    perturbed by value v (set to it, or for a VQ-VAE's additive form moved by it); each row is
+    labelled with its latent's CES so dead rows explain themselves."""
     d, n_values = images.shape[:2]
     figure, axes = plt.subplots(d, n_values, figsize=(0.95 * n_values + 1.2, 0.95 * d + 0.8))
     axes = np.atleast_2d(axes)
@@ -24,6 +25,6 @@ def plot(images: np.ndarray, values: list[float], ces: np.ndarray, title: str) -
             if i == d - 1:
                 axis.set_xlabel(f"{values[k]:+g}")
         axes[i, 0].set_ylabel(f"z{i}\nCES {ces[i]:.1f}", rotation=0, ha="right", va="center")
-    figure.suptitle(f"{title}\n(value of the latent: columns)")
+    figure.suptitle(f"{title}\n(perturbation value: columns)")
     figure.tight_layout()
     return figure

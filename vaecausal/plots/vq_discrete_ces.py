@@ -1,8 +1,10 @@
-"""Finding (iv): VQ-VAE's continuous CES (perturb z_e, then quantise) beside its discrete CES
+"""Finding (iv): VQ-VAE's continuous CES (move z_e, then quantise) beside its discrete CES
 (swap codes), with the other architectures' continuous CES on the same dataset for scale.
 
 Bars are means over seeds, dots single runs, on a per-pixel scale (RMS) so datasets share an axis.
-The label over each group is the paired ratio discrete / continuous from the findings table.
+The label over each group is the paired ratio discrete / continuous from the findings table and,
+where the runs report it, the share of continuous perturbations that changed the code: a
+continuous CES near zero means little only if the codes did not change.
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ def _once(label: str, labelled: set[str]) -> str | None:
     return label
 
 
+def _group_label(row: tuple) -> str:
+    """'×ratio', with the mean code-change share beneath where runs report it."""
+    ratio, share = row.discrete_to_continuous, row.code_change_share_mean
+    text = "n/a" if np.isnan(ratio) else f"×{ratio:.3g}"
+    return text if np.isnan(share) else f"{text}\n{100 * share:.0f}% codes changed"
+
+
 def plot(runs: pd.DataFrame, discrete: pd.DataFrame) -> plt.Figure:
     """``runs``: the tidy runs table; ``discrete``: finding (iv)'s table."""
     if discrete.empty:
@@ -79,10 +88,9 @@ def plot(runs: pd.DataFrame, discrete: pd.DataFrame) -> plt.Figure:
                 label=_once(DOTS, labelled),
             )
     top = axis.get_ylim()[1]
-    for i, ratio in enumerate(discrete["discrete_to_continuous"]):
-        text = "n/a" if np.isnan(ratio) else f"×{ratio:.3g}"
-        axis.text(i, top * 1.02, text, ha="center", va="bottom", fontsize=9)
-    axis.set_ylim(0, top * 1.12)
+    for i, row in enumerate(discrete.itertuples()):
+        axis.text(i, top * 1.02, _group_label(row), ha="center", va="bottom", fontsize=9)
+    axis.set_ylim(0, top * 1.2)
     axis.set_xticks(range(len(datasets)))
     axis.set_xticklabels(discrete["dataset_label"])
     axis.set_ylabel("CES, RMS pixel change (intensity 0–1)")
@@ -99,7 +107,9 @@ def plot(runs: pd.DataFrame, discrete: pd.DataFrame) -> plt.Figure:
         fontsize=8.5,
     )
     axis.set_title(
-        TITLE + "\nbars: mean over seeds; ×: discrete / continuous CES (paired over runs)",
+        TITLE
+        + "\nbars: mean over seeds; ×: discrete / continuous CES (paired over runs)"
+        + "\n%: continuous perturbations that changed the code",
         fontsize=10.5,
     )
     figure.tight_layout()

@@ -26,7 +26,11 @@ from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_factors, read_meta
 from vaecausal.interventions.code_swaps import code_swap_effects
 from vaecausal.interventions.input_manipulation import input_effects
-from vaecausal.interventions.latent_perturbation import latent_perturbation, value_targets
+from vaecausal.interventions.latent_perturbation import (
+    code_changes,
+    latent_perturbation,
+    value_targets,
+)
 from vaecausal.interventions.mediation import ALPHA, mediation_analysis
 from vaecausal.interventions.oracle import FactorOracle, load_oracle
 from vaecausal.interventions.pairs import PairFamily, input_pairs, mediation_pairs
@@ -91,6 +95,12 @@ class Results:
         self.timings[name] = time.perf_counter() - started
 
 
+def perturbation_mode(settings: dict[str, Any], model: LatentModel) -> str:
+    """``set`` for Gaussian latents (z_i := v, as the study does); ``interventions.vq_perturbation``
+    for a VQ-VAE's z_e."""
+    return settings["vq_perturbation"] if isinstance(model, VQVAE) else "set"
+
+
 def _latent_perturbation(
     out: Results,
     model: LatentModel,
@@ -100,13 +110,36 @@ def _latent_perturbation(
     factor_names: list[str],
 ) -> None:
     values = list(settings["latent_values"])
+    mode = perturbation_mode(settings, model)
     norms, means = latent_perturbation(
-        model, latents, values, decode_batch(settings, model), oracle
+        model, latents, values, decode_batch(settings, model), oracle, mode=mode
     )
-    out.arrays.update(pixel_effect_norms=norms, values=np.asarray(values), **means)
+    out.arrays.update(
+        pixel_effect_norms=norms,
+        values=np.asarray(values),
+        perturbation_mode=np.asarray(mode),
+        **means,
+    )
     out.rows += _perturbation_rows(
         "latent_perturbation", "latent", norms, means, values, factor_names
     )
+
+
+def _code_changes(
+    out: Results, model: VQVAE, latents: np.ndarray, settings: dict[str, Any]
+) -> None:
+    """Whether each perturbation moved slot i to another code: per (code, slot, value) in
+    ``code_changed``, per slot and value in the table."""
+    values = list(settings["latent_values"])
+    changed = code_changes(model, latents, values, perturbation_mode(settings, model))
+    out.arrays["code_changed"] = changed
+    share = changed.mean(0)  # (d, V)
+    out.rows += [
+        matrix_rows(
+            "latent_perturbation", "latent", "code_change_share", share[:, [k]], ["code"], value=v
+        )
+        for k, v in enumerate(values)
+    ]
 
 
 def _encoder_patching(
@@ -196,10 +229,12 @@ def _code_swaps(
     oracle: FactorOracle,
     factor_names: list[str],
 ) -> None:
-    norms, means = code_swap_effects(
+    norms, means, candidates = code_swap_effects(
         model, codes, settings["code_swaps"], decode_batch(settings, model), oracle
     )
     out.arrays["swap.pixel_effect_norms"] = norms
+    out.arrays["swap.candidates"] = candidates.codes.cpu().numpy()
+    out.arrays["swap.fallback"] = candidates.fallback.cpu().numpy()
     out.arrays.update({f"swap.{k}": v for k, v in means.items()})
     swaps = list(range(norms.shape[2]))
     out.rows += _perturbation_rows("code_swap", "code", norms, means, swaps, factor_names)
@@ -233,9 +268,16 @@ def run(
     out = Results(arrays={"oracle_factors": np.asarray(meta.factor_names)})
     n, d = latents.shape[:2]
 
-    log(f"latent perturbation: {n} codes x {d} latents x {len(settings['latent_values'])} values")
+    mode = perturbation_mode(settings, model)
+    log(
+        f"latent perturbation ({mode}): {n} codes x {d} latents x "
+        f"{len(settings['latent_values'])} values"
+    )
     with out.timed("latent_perturbation"):
         _latent_perturbation(out, model, latents, settings, oracle, meta.factor_names)
+        if isinstance(model, VQVAE):
+            _code_changes(out, model, latents, settings)
+            log(f"perturbations that change the code: {out.arrays['code_changed'].mean():.1%}")
 
     images = BatchGatherer(open_images(prepared_dir), device, resident=False)
     factors = read_factors(prepared_dir)
@@ -279,7 +321,11 @@ def run(
     if isinstance(model, VQVAE) and codes is not None:
         with out.timed("code_swaps"):
             _code_swaps(out, model, codes, settings, oracle, meta.factor_names)
-        log(f"code swaps: {d} slots x {out.arrays['swap.pixel_effect_norms'].shape[2]} codes")
+        n_fallback = int(out.arrays["swap.fallback"].sum())
+        log(
+            f"code swaps: {d} slots x {out.arrays['swap.pixel_effect_norms'].shape[2]} codes, "
+            f"{n_fallback} slot(s) filled up from the global ranking"
+        )
 
     out.arrays.update(
         timings=np.asarray(list(out.timings.values())), timing_names=np.asarray(list(out.timings))

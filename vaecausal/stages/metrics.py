@@ -71,6 +71,28 @@ def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarra
     return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
 
 
+def vq_intervention_metrics(effects: dict[str, np.ndarray]) -> dict[str, Any]:
+    """How a VQ-VAE's interventions went: its perturbation mode; the share of perturbations
+    (code, slot, value) that put slot i on another code, overall, per grid value and at the
+    smallest move |v| > 0 (``smallest_move``; where "small moves snap back" is tested; null on a
+    grid without one); and how many slots' swap candidates reach into the global ranking."""
+    changed = effects["code_changed"]  # (N, d, V)
+    per_value = changed.mean((0, 1))
+    moves = np.abs(effects["values"])
+    smallest = moves[moves > 0].min(initial=np.inf)
+    has_move = bool(np.isfinite(smallest))
+    return {
+        "vq_perturbation_mode": str(effects["perturbation_mode"]),
+        "code_change_share": float(changed.mean()),
+        "code_change_share_per_value": per_value.tolist(),
+        "code_change_share_smallest_move": (
+            float(per_value[moves == smallest].mean()) if has_move else None
+        ),
+        "smallest_move": float(smallest) if has_move else None,
+        "swap_slots_with_fallback": int(effects["swap.fallback"].sum()),
+    }
+
+
 def effect_metrics(
     effects: dict[str, np.ndarray],
     prefix: str,
@@ -246,4 +268,5 @@ def run(
         codes_used = torch.as_tensor(latents["eval_codes"])
         usage = codebook_usage(codes_used, int(latents["codebook_size"]))
         metrics.update({k: float(v) for k, v in usage.items()})
+        metrics.update(vq_intervention_metrics(effects))
     Path(out_path).write_text(json.dumps(metrics, indent=2, allow_nan=False))

@@ -11,7 +11,7 @@ import torch
 
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
-from vaecausal.interventions.latent_perturbation import perturbed_codes, value_targets
+from vaecausal.interventions.latent_perturbation import grid_perturbation
 from vaecausal.interventions.mediation import stored_total_effects
 from vaecausal.models.device import choose_device
 from vaecausal.models.network import LatentModel
@@ -46,10 +46,13 @@ def _reconstruct(
 
 
 @torch.no_grad()
-def _traversal_images(model: LatentModel, latents: np.ndarray, values: list[float]) -> np.ndarray:
-    """(d, V, 64, 64, C): the first evaluation code with each latent set to each value."""
+def _traversal_images(
+    model: LatentModel, latents: np.ndarray, values: list[float], mode: str
+) -> np.ndarray:
+    """(d, V, 64, 64, C): the first evaluation code with each latent perturbed by each value,
+    in the ``mode`` the intervene stage used."""
     all_latents = torch.as_tensor(latents, device=next(model.parameters()).device)
-    codes = perturbed_codes(all_latents[:1], value_targets(model, all_latents, values))[0]
+    codes = grid_perturbation(model, all_latents, values, mode).codes(all_latents[:1])[0]
     d, n_values = codes.shape[:2]
     images = torch.sigmoid(model.decode_latents(codes.flatten(0, 1)))
     return _channels_last(images).reshape(d, n_values, *images.shape[2:], images.shape[1])
@@ -84,7 +87,7 @@ def run(
         effects = dict(stored)
     values = effects["values"].tolist()
     figures["traversals"] = traversals.plot(
-        _traversal_images(model, latents, values),
+        _traversal_images(model, latents, values, str(effects["perturbation_mode"])),
         values,
         effects["pixel_effect_norms"].mean(axis=(0, 2)),
         f"{title}: latent traversals",

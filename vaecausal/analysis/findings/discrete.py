@@ -1,9 +1,12 @@
 """Finding (iv), the discrete limitation: VQ-VAE's continuous CES against its discrete CES.
 
-A continuous perturbation of z_e mostly snaps back to the same code after quantisation, so the
-study's CES of a VQ-VAE is expected to be near zero while swapping codes (discrete CES) moves the
-output. Compared per run (paired: same model), and against the other architectures' continuous CES
-on the same dataset to say what "near zero" means there.
+The study moves slot i of z_e by v times its standard deviation (the additive form, per image);
+a small move snaps back to the same code after quantisation, so a VQ-VAE's CES is expected to be
+near zero while swapping codes (discrete CES) moves the output. Compared per run (paired: same
+model), and against the other architectures' continuous CES on the same dataset to say what
+"near zero" means there. Whether moves did snap back is read off the runs' code-change shares:
+the share of (image, slot, value) perturbations that put the slot on another code, over the whole
+grid and at its smallest move |v| > 0.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vaecausal.analysis.coverage import DISCRETE_ARCHITECTURES
-from vaecausal.analysis.findings.text import interval, mean_std, number, verdict
+from vaecausal.analysis.findings.text import interval, mean_std, number, percent, verdict
 from vaecausal.analysis.stats import bootstrap_mean_ci, finite_mean, finite_std
 
 COLUMNS = [
@@ -29,6 +32,10 @@ COLUMNS = [
     "discrete_to_continuous",
     "others_ces_median",
     "continuous_to_others",
+    "perturbation_mode",
+    "code_change_share_mean",
+    "code_change_share_smallest_move_mean",
+    "smallest_move",
     "note",
 ]
 
@@ -38,7 +45,8 @@ def discrete_comparison(runs: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -
 
     ``difference_mean`` is mean(discrete - continuous) over runs with both values, with its
     bootstrap 95% CI; ``continuous_to_others`` is VQ-VAE's mean continuous CES over the median of
-    the other architectures' mean CES on the dataset.
+    the other architectures' mean CES on the dataset. ``perturbation_mode`` lists the runs'
+    recorded VQ-VAE perturbation modes; the code-change shares are means over runs.
     """
     discrete = runs["architecture"].isin(DISCRETE_ARCHITECTURES)
     rows = []
@@ -74,6 +82,12 @@ def discrete_comparison(runs: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -
                 ),
                 "others_ces_median": others_median,
                 "continuous_to_others": _ratio(finite_mean(continuous), others_median),
+                "perturbation_mode": _modes(group),
+                "code_change_share_mean": finite_mean(_column(group, "code_change_share")),
+                "code_change_share_smallest_move_mean": finite_mean(
+                    _column(group, "code_change_share_smallest_move")
+                ),
+                "smallest_move": finite_mean(_column(group, "smallest_move")),
                 "note": "; ".join(notes),
             }
         )
@@ -84,9 +98,35 @@ def _column(group: pd.DataFrame, name: str) -> np.ndarray:
     return group[name].to_numpy(float) if name in group else np.full(len(group), np.nan)
 
 
+def _modes(group: pd.DataFrame) -> str:
+    """The distinct recorded perturbation modes, '' where no run records one."""
+    if "vq_perturbation_mode" not in group:
+        return ""
+    return ", ".join(sorted(group["vq_perturbation_mode"].dropna().unique()))
+
+
 def _ratio(numerator: float, denominator: float) -> float:
     """numerator / denominator, NaN unless the denominator is positive."""
     return float(numerator / denominator) if denominator > 0 else np.nan
+
+
+def _snapping_text(row: pd.Series) -> str:
+    """Whether continuous moves snapped back, from the code-change shares ('' if unreported).
+    Small moves 'mostly snap back' when under half of those at the smallest |v| change the code."""
+    share, smallest = row["code_change_share_mean"], row["code_change_share_smallest_move_mean"]
+    if np.isnan(share):
+        return ""
+    text = (
+        f" Perturbations of z_e ({row['perturbation_mode'] or 'mode unrecorded'}) change the code "
+        f"in {percent(share)} of cases"
+    )
+    if np.isnan(smallest):
+        return text + "."
+    held = "mostly snap back" if smallest < 0.5 else "mostly do not snap back"
+    return (
+        f"{text}, {percent(smallest)} at the smallest move |v| = {number(row['smallest_move'])}: "
+        f"small moves {held}."
+    )
 
 
 def _dataset_text(row: pd.Series) -> str:
@@ -99,6 +139,7 @@ def _dataset_text(row: pd.Series) -> str:
         f"{number(row['difference_mean'])} ({interval(row['ci_low'], row['ci_high'])}); "
         f"discrete/continuous {number(row['discrete_to_continuous'])}; VQ-VAE's continuous CES is "
         f"{number(row['continuous_to_others'])} x the other architectures' median."
+        + _snapping_text(row)
     )
 
 

@@ -16,6 +16,11 @@ def number(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
+def percent(share: float) -> str:
+    """A share in [0, 1] as a percentage to one decimal; 'n/a' for a missing value."""
+    return "n/a" if math.isnan(share) else f"{100 * share:.1f}%"
+
+
 def mean_std(mean: float, std: float) -> str:
     return number(mean) if std is None or math.isnan(std) else f"{number(mean)} ± {number(std)}"
 
