@@ -30,7 +30,7 @@ from machine import matmul_flops_per_second
 from vaecausal.config import load_study
 from vaecausal.interventions.code_swaps import code_swap_effects
 from vaecausal.interventions.input_manipulation import input_effects
-from vaecausal.interventions.latent_perturbation import latent_perturbation, value_targets
+from vaecausal.interventions.latent_perturbation import grid_perturbation, latent_perturbation
 from vaecausal.interventions.mediation import mediate, outcome_direction
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.interventions.pairs import PairFamily
@@ -169,7 +169,7 @@ def manipulation_costs(
     images = torch.rand(n, channels, 64, 64, device=device)
     family = PairFamily("f", images, images.flip(0))
     z = torch.as_tensor(latents, device=device)
-    targets = value_targets(model, z, [2.0])[:, 0]
+    targets = grid_perturbation(model, z, [2.0]).value_targets(z, 0)
     vq = place_network(VQVAE(channels, 10, 16, 512), device).eval()
     codes = np.random.default_rng(0).integers(0, 512, size=(n, 10))
     k, per_eval_code = len(sizes), PAPER["n_eval"] / n

@@ -103,6 +103,17 @@ def test_decoder_patching_restores_nothing_for_an_ignored_latent():
     assert result["decoder.deconv4"][0, 0] == pytest.approx(1.0, rel=1e-5)
 
 
+def test_decoder_patching_takes_each_codes_own_targets():
+    model = _model()
+    latents = torch.randn(3, 4, generator=torch.Generator().manual_seed(4))
+    shared = torch.full((4,), 2.0)
+    same = decoder_patching(model, latents, shared.expand(3, 4), patched_latents=[0, 2])
+    for name, r in decoder_patching(model, latents, shared, patched_latents=[0, 2]).items():
+        np.testing.assert_allclose(same[name], r, rtol=1e-6)
+    moved = decoder_patching(model, latents, latents + 2.0, patched_latents=[0, 2])  # additive
+    assert not np.allclose(moved["decoder.fc1"][:, 0], same["decoder.fc1"][:, 0])
+
+
 def test_decoder_patching_of_a_collapsed_model_is_all_undefined():
     latents = torch.randn(2, 4, generator=torch.Generator().manual_seed(3))
     result = decoder_patching(_model(), latents, torch.zeros(4), patched_latents=[])

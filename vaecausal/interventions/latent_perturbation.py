@@ -73,6 +73,10 @@ class Perturbation:
         centre = z if self.mode == "additive" else self.centre
         return perturbation_targets(centre, self.scale, self.values)
 
+    def value_targets(self, z: torch.Tensor, k: int) -> torch.Tensor:
+        """Latent i's value after grid value k alone: (B, d, ...) when additive, else (d, ...)."""
+        return self.targets(z).select(-self.scale.dim(), k)
+
     def codes(self, z: torch.Tensor) -> torch.Tensor:
         """Every perturbed code of ``z``, (B, d, V, d, ...)."""
         return perturbed_codes(z, self.targets(z))
@@ -87,12 +91,6 @@ def grid_perturbation(
     centre, scale = model.perturbation_frame(latents)
     grid = torch.as_tensor(values, dtype=latents.dtype, device=latents.device)
     return Perturbation(centre, scale, grid, mode)
-
-
-def value_targets(model: LatentModel, latents: torch.Tensor, values: list[float]) -> torch.Tensor:
-    """Each latent's ``set`` target for each grid value, (d, V, ...), in the model's
-    perturbation frame estimated on ``latents``."""
-    return grid_perturbation(model, latents, values).targets(latents)
 
 
 @torch.no_grad()

@@ -114,8 +114,9 @@ def decoder_patching(
     patched_latents: list[int],
     max_elements: int = 2**25,
 ) -> dict[str, np.ndarray]:
-    """Restoration R[L] of shape (U, d) for pairs (z, z^{i<-t_i}), ``targets`` (d, ...) holding
-    each latent's perturbed value, over the codes ``latents`` (n, d, ...). Only the latents in
+    """Restoration R[L] of shape (U, d) for pairs (z, z^{i<-t_i}) over the codes ``latents``
+    (n, d, ...), ``targets`` holding each latent's perturbed value: one for every code (d, ...)
+    or each code's own (n, d, ...), as an additive perturbation gives. Only the latents in
     ``patched_latents`` are patched (an inactive latent moves nothing, so it has nothing to
     restore); the other columns are NaN."""
     n, d = latents.shape[:2]
@@ -129,9 +130,8 @@ def decoder_patching(
     chosen = torch.as_tensor(patched_latents, dtype=torch.long, device=latents.device)
     m = len(chosen)
     perturbed = latents[:, None].repeat(1, m, *([1] * (latents.dim() - 1)))
-    perturbed[:, torch.arange(m, device=latents.device), chosen] = targets[chosen].expand(
-        n, m, *targets.shape[1:]
-    )
+    per_code = targets.expand(n, *targets.shape[targets.dim() - latents.dim() + 1 :])
+    perturbed[:, torch.arange(m, device=latents.device), chosen] = per_code[:, chosen]
     pairs_treated = perturbed.transpose(0, 1).flatten(0, 1)  # (m * n, d, ...), latent-major
 
     # the control is the same n codes for every latent: decoded once, repeated latent-major

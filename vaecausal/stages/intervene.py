@@ -28,8 +28,8 @@ from vaecausal.interventions.code_swaps import code_swap_effects
 from vaecausal.interventions.input_manipulation import input_effects
 from vaecausal.interventions.latent_perturbation import (
     code_changes,
+    grid_perturbation,
     latent_perturbation,
-    value_targets,
 )
 from vaecausal.interventions.mediation import ALPHA, mediation_analysis
 from vaecausal.interventions.oracle import FactorOracle, load_oracle
@@ -203,8 +203,9 @@ def _decoder_patching(
     device = next(model.parameters()).device
     value = settings["patching"]["decoder_value"]
     all_latents = torch.as_tensor(latents, device=device)
-    targets = value_targets(model, all_latents, [value])[:, 0]
+    mode = perturbation_mode(settings, model)
     codes = all_latents[: settings["patching"]["n_pairs"]]
+    targets = grid_perturbation(model, all_latents, [value], mode).value_targets(codes, 0)
     restored = decoder_patching(model, codes, targets, np.flatnonzero(active).tolist())
     for name, restoration in restored.items():
         out.arrays[f"patching.{name}"] = restoration
