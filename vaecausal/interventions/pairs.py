@@ -110,6 +110,12 @@ class PairFamily:
         return PairFamily(self.name, self.control[index], self.treated[index], sources)
 
 
+def transform_families(images: BatchGatherer, indices: np.ndarray) -> list[PairFamily]:
+    """One family per input transform, the images ``indices`` as controls (off a grid)."""
+    control = images.gather(indices)
+    return [PairFamily(name, control, t(control)) for name, t in TRANSFORMS.items()]
+
+
 def input_pairs(
     images: BatchGatherer,
     factors: np.ndarray,
@@ -119,10 +125,10 @@ def input_pairs(
     seed: int,
 ) -> list[PairFamily]:
     """One family of pairs per factor that varies (or per transform), controls = ``indices``."""
-    control = images.gather(indices)
     grid = FactorGrid(factors, factor_sizes)
     if not grid.complete:
-        return [PairFamily(name, control, t(control)) for name, t in TRANSFORMS.items()]
+        return transform_families(images, indices)
+    control = images.gather(indices)
     families = []
     for k, name in enumerate(factor_names):
         if factor_sizes[k] < 2:
@@ -148,10 +154,7 @@ def mediation_pairs(
     input transforms (directed as they are)."""
     grid = FactorGrid(factors, factor_sizes)
     if not grid.complete:
-        control = images.gather(indices)
-        return [
-            PairFamily(name, control, t(control)) for name, t in TRANSFORMS.items()
-        ]  # distinct images
+        return transform_families(images, indices)
     unknown = set(categorical) - set(factor_names)
     if unknown:
         raise ValueError(f"categorical factors {sorted(unknown)} are not factors of the dataset")
