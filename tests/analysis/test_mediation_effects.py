@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from vaecausal.analysis.mediation_effects import UNDEFINED, mediation_effects
+from vaecausal.analysis.mediation_effects import COLLAPSED, UNDEFINED, mediation_effects
 
 
 def _record(seed: int) -> dict:
@@ -46,6 +46,13 @@ def test_rows_per_run_and_treatment_with_undefined_shares_said_so(tmp_path):
     defined = table[table["treatment"] == "posX up"].iloc[0]
     assert defined["note"] == "" and defined["share_sum_fc"] == 1.0 and defined["te"] == 0.9
     assert defined["outcome_latent"] == 1 and np.isclose(defined["te_se"], 0.05)
+
+
+def test_a_collapsed_run_says_so(tmp_path):
+    record = _record(0)
+    record["mediation"]["outcome_latent"] = [-1, -1]
+    (tmp_path / "m.json").write_text(json.dumps(record))
+    assert (mediation_effects([tmp_path / "m.json"])["note"] == COLLAPSED).all()
 
 
 def test_no_run_with_mediation_gives_an_empty_table_with_its_columns(tmp_path):

@@ -149,6 +149,22 @@ def test_total_effect_test_edge_cases():
     assert np.isnan(total_effect_test(np.array([0.2])).p_value)
 
 
+def test_a_model_without_active_latents_has_nothing_to_mediate():
+    """A collapsed model's latents still jitter with the input, deterministically: a test on
+    them could call that jitter an effect, so there is no outcome and nothing is measured."""
+    images, factors = _stripe_data(seed=0)
+    model = StripeModel(2)
+    gatherer = BatchGatherer(images, torch.device("cpu"))
+    rows = np.arange(0, len(factors), 2)
+    families = mediation_pairs(gatherer, factors, ["a", "b", "c"], [SIZE] * 3, rows, 0)
+    results = mediation_analysis(model, families, torch.rand(8, 2), np.zeros(2, bool), 64)
+    for result in results:
+        assert result.outcome_latent == -1 and not result.total_effect.distinguishable
+        assert np.isnan(result.total_effect.value) and result.total_effect.n_pairs == 64
+        assert result.nie_units["encoder.fc"].shape == (2,)
+        assert np.isnan(result.nie_units["encoder.fc"]).all()
+
+
 def test_mediation_refuses_too_few_pairs():
     model = StripeModel(2)
     family = _family(n=3)

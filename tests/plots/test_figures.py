@@ -113,10 +113,13 @@ def test_mediation_figure_draws_defined_shares_and_names_the_undefined_ones():
     noise = TotalEffect(0.01, 0.05, 0.8, 16)
     nie = {f"encoder.{n}": np.full((8, 2), 0.05) for n in ("conv1", "fc")}
     figure = mediation.plot(nie, [defined, noise], ["posX up", "shape 0->1"], "run")
-    assert "shares undefined (TE within noise): shape 0->1" in texts(figure)
+    assert "Shares undefined (TE within noise): shape 0->1" in texts(figure)
     bars = [p for p in figure.axes[1].patches if p.get_height() != 0]
     assert len(bars) == 2  # one treatment x two layers: the noisy one is not drawn
     assert {round(p.get_height(), 6) for p in bars} == {1.0}  # 8 x 0.05 / 0.4
     none_defined = mediation.plot(nie, [noise, noise], ["a up", "b up"], "run")
     assert "not available:\nno treatment's TE is told" in texts(none_defined)
+    nothing = TotalEffect(np.nan, np.nan, np.nan, 16)
+    collapsed = mediation.plot(nie, [nothing, nothing], ["a up", "b up"], "run")
+    assert "posterior collapse" in texts(collapsed)
     plt.close("all")

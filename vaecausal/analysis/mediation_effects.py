@@ -18,6 +18,7 @@ from vaecausal.analysis.aggregate import RUN_KEYS
 
 COLUMNS = [*RUN_KEYS, "treatment", "outcome_latent", "pairs", "te", "te_se", "te_p"]
 UNDEFINED = "TE within noise: shares undefined"
+COLLAPSED = "no active latent (posterior collapse): nothing to mediate"
 
 
 def run_rows(record: dict) -> list[dict]:
@@ -38,7 +39,10 @@ def run_rows(record: dict) -> list[dict]:
         )
         for layer, shares in mediation["sum_of_unit_shares_by_layer"].items():
             row[f"share_sum_{layer.split('.')[-1]}"] = shares[j]
-        row["note"] = "" if mediation["shares_defined"][j] else UNDEFINED
+        if mediation["outcome_latent"][j] < 0:
+            row["note"] = COLLAPSED
+        else:
+            row["note"] = "" if mediation["shares_defined"][j] else UNDEFINED
         rows.append(row)
     return rows
 

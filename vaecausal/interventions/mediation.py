@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from vaecausal.interventions.hooks import is_linear
+from vaecausal.interventions.hooks import is_linear, unit_view
 from vaecausal.interventions.input_manipulation import as_slots, encode_latents
 from vaecausal.interventions.pairs import PairFamily
 from vaecausal.interventions.patching import (
@@ -198,11 +198,29 @@ def mediation_analysis(
     n_measure: int,
 ) -> list[Mediation]:
     """Mediation of every treatment, measured on its first ``n_measure`` pairs with the outcome
-    chosen on others (``split_pairs``); ``eval_latents`` give the latents' spread."""
+    chosen on others (``split_pairs``); ``eval_latents`` give the latents' spread. A model with
+    no active latent has nothing to mediate: its results are undefined (``no_outcome``)."""
     latent_std = as_slots(eval_latents).std(0)
     results = []
     for family in families:
         selection, measurement = split_pairs(family, n_measure)
+        if not active.any():
+            results.append(no_outcome(model, measurement))
+            continue
         latent, direction = outcome_direction(model, selection, latent_std, active)
         results.append(mediate(model, measurement, latent, direction))
     return results
+
+
+@torch.no_grad()
+def no_outcome(model: LatentModel, family: PairFamily) -> Mediation:
+    """The mediation of a model without an active latent (posterior collapse): no latent
+    carries the treatment's effect, so TE and every NIE and NDE are undefined (NaN), outcome -1."""
+    _, acts = encoder_run(model, family.control[:1])
+    units = {
+        name: np.full(unit_view(a, is_linear(model, name)).shape[1], np.nan)
+        for name, a in acts.items()
+    }
+    layers = dict.fromkeys(ENCODER_HOOKS, math.nan)
+    total = TotalEffect(math.nan, math.nan, math.nan, len(family.control))
+    return Mediation(family.name, -1, total, units, dict(units), layers, dict(layers))

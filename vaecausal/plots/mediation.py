@@ -9,7 +9,7 @@ import pandas as pd
 import seaborn as sns
 
 from vaecausal.interventions.mediation import ALPHA, TotalEffect, unit_shares
-from vaecausal.plots.style import unavailable
+from vaecausal.plots.style import unavailable, unavailable_figure
 
 # Two-sided 95% normal interval of TE drawn around each estimate.
 _Z95 = 1.96
@@ -68,6 +68,10 @@ def plot(
     act jointly) and the strongest single unit's share, for the treatments whose TE is told
     apart from noise; the others are listed as undefined rather than drawn as ratios of noise.
     """
+    if all(np.isnan(t.value) for t in totals):
+        return unavailable_figure(
+            title, "no active latent (posterior collapse): nothing to mediate"
+        )
     table = _share_table(unit_nie, totals, treatments)
     figure, axes = plt.subplots(
         1, 3, figsize=(15, 1.6 + 0.35 * max(len(treatments), 6)), width_ratios=[1, 1.3, 1.3]
@@ -86,7 +90,20 @@ def plot(
         axis.set_ylabel("NIE / TE")
         axis.set_xlabel("encoder layer")
         axis.set_title(kind)
-        axis.legend(fontsize=7, title=None)
-    note = f"shares undefined (TE within noise): {', '.join(undefined)}" if undefined else ""
-    figure.suptitle(title + ("\n" + note if note else ""), y=1.02)
+        axis.get_legend().remove()
+    if not table.empty:
+        handles, labels = axes[1].get_legend_handles_labels()
+        axes[2].legend(
+            handles, labels, title="treatment", loc="upper left", bbox_to_anchor=(1.01, 1)
+        )
+    figure.suptitle(title, y=1.03)
+    if undefined:
+        figure.text(
+            0.5,
+            -0.1,
+            f"Shares undefined (TE within noise): {', '.join(undefined)}",
+            ha="center",
+            fontsize=9,
+            color="0.3",
+        )
     return figure
