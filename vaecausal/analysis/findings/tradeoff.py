@@ -4,7 +4,7 @@ The architecture is the unit of inference. Seeds of one architecture share its o
 are not independent evidence about how disentanglement and effect strength go together: with no
 link between architectures, a test that treats every (architecture, seed) run as independent
 rejects in 27% of single datasets at 3 seeds and in about half of 5-dataset studies (measured on
-the null simulations of tests/analysis/test_finding_tradeoff.py). So seeds are averaged within
+the null of tests/analysis/test_finding_tradeoff.py, see its comments). So seeds are averaged within
 each architecture, and the test is the correlation of architecture means: Spearman (primary) and
 Pearson, per dataset and pooled over datasets on within-dataset ranks (z-scores), so datasets
 whose CES scales differ do not manufacture a correlation between them. Its p-value comes from
