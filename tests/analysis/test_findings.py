@@ -7,19 +7,13 @@ import pandas as pd
 import pytest
 
 from tests.analysis.synthetic import ARCHITECTURES, study
-from vaecausal.analysis.findings import Resampling, capacity, compute, discrete, ranking, tradeoff
+from vaecausal.analysis.findings import Resampling, capacity, compute, discrete, ranking
 from vaecausal.analysis.findings.capacity import capacity_table
 from vaecausal.analysis.findings.discrete import discrete_comparison
 from vaecausal.analysis.findings.ranking import (
     architecture_ranks,
     top_architectures,
     winners_by_metric,
-)
-from vaecausal.analysis.findings.tradeoff import (
-    ALL_RUNS,
-    CONTINUOUS_RUNS,
-    POOLED,
-    ces_dci_correlations,
 )
 
 FAST = {"n_boot": 500, "n_perm": 500}
@@ -29,44 +23,6 @@ def row(table: pd.DataFrame, **where: object) -> pd.Series:
     mask = np.logical_and.reduce([table[k] == v for k, v in where.items()])
     (index,) = np.flatnonzero(mask)
     return table.iloc[index]
-
-
-def test_tradeoff_rows_and_the_vq_vae_sensitivity_check():
-    runs = study()
-    table = ces_dci_correlations(runs, **FAST)
-    assert len(table) == 2 * (5 + 1) * 2  # run sets x (datasets + pooled) x methods
-    continuous = row(table, runs=CONTINUOUS_RUNS, dataset=POOLED, method="spearman")
-    assert continuous["estimate"] < -0.8 and continuous["ci_high"] < 0
-    assert continuous["n_runs"] == 75 and continuous["n_datasets"] == 5
-    assert continuous["p_value"] == pytest.approx(1 / 501)
-    everything = row(table, runs=ALL_RUNS, dataset=POOLED, method="pearson")
-    assert everything["n_runs"] == 90 and everything["estimate"] > continuous["estimate"]
-    text = "\n".join(tradeoff.describe(table))
-    assert "verdict on these runs alone: supported" in text and "5 dataset(s)" in text
-
-
-def test_tradeoff_verdicts_follow_the_sign_of_a_known_correlation():
-    rng = np.random.default_rng(0)
-    runs = pd.DataFrame(
-        {
-            "dataset": np.repeat(["a", "b"], 20),
-            "dataset_label": np.repeat(["A", "B"], 20),
-            "architecture": "vae",
-            "dci_disentanglement": rng.random(40),
-        }
-    )
-    for sign, word in ((-1, "supported"), (1, "contradicted")):
-        runs["ces"] = sign * runs["dci_disentanglement"] + 0.1 * rng.standard_normal(40)
-        verdict = tradeoff.describe(ces_dci_correlations(runs, **FAST))[0]
-        assert verdict.startswith(f"**Verdict: {word}.**")
-    runs["ces"] = rng.random(40)
-    assert "not supported" in tradeoff.describe(ces_dci_correlations(runs, **FAST))[0]
-
-
-def test_tradeoff_without_ces_is_insufficient_not_an_error():
-    table = ces_dci_correlations(study().drop(columns=["ces"]), **FAST)
-    assert table["estimate"].isna().all() and (table["note"] == "no run reports ces").all()
-    assert tradeoff.describe(table)[0].startswith("**Verdict: insufficient data.**")
 
 
 def test_capacity_difference_of_means_per_dataset():

@@ -1,4 +1,4 @@
-"""Resampling statistics for the findings: correlations with bootstrap CIs and permutation tests.
+"""Statistics for the findings: correlations with permutation tests, bootstrap CIs of means.
 
 Written in numpy alone (the reporting environment has no scipy) and vectorised over resamples, so
 thousands of resamples of a 90-run study take well under a second. Every function is seeded and
@@ -8,133 +8,229 @@ runs, a constant column), because a partial study must still produce its tables.
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 METHODS = ("pearson", "spearman")
-MIN_RUNS = 3
+MIN_UNITS = 3
+EXACT_LIMIT = 40_320  # 8!: up to this many arrangements of unit labels, enumerate them all
 
 
 @dataclass(frozen=True)
-class CorrelationTest:
-    """A correlation estimate with its percentile bootstrap CI and two-sided permutation p-value."""
+class UnitCorrelation:
+    """A correlation of unit-level values pooled over groups, with a permutation test of units.
+
+    ``p_floor`` is the smallest p-value these units can give at all (the p of values that agree
+    perfectly), so a reader sees whether a non-significant p could have been significant.
+    ``loo_low``/``loo_high`` is the range of the estimate when any one unit is left out of every
+    group: with a handful of units a bootstrap interval over them is not informative, but this
+    shows whether a single unit drives the estimate.
+    """
 
     estimate: float
-    ci_low: float
-    ci_high: float
     p_value: float
-    n: int
+    p_floor: float
+    loo_low: float
+    loo_high: float
+    n_units: int
     n_groups: int
-    n_boot_valid: int
-    note: str
+    n_permutations: int
+    exact: bool
 
 
 def ranks(values: np.ndarray) -> np.ndarray:
     """Average ranks (1-based, ties share their mean rank) along the last axis.
 
     Quadratic in the row length, which is the number of runs of a study (at most a few hundred).
+    NaN entries are ignored by the others' ranks (their own rank is meaningless).
     """
     less = (values[..., None, :] < values[..., :, None]).sum(axis=-1)
     equal = (values[..., None, :] == values[..., :, None]).sum(axis=-1)
     return less + (equal + 1) / 2.0
 
 
-def _standardise(values: np.ndarray) -> np.ndarray:
-    """z-scores along the last axis; a constant row becomes zeros (it carries no association)."""
-    centred = values - values.mean(axis=-1, keepdims=True)
-    scale = np.sqrt((centred**2).mean(axis=-1, keepdims=True))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(scale > 0, centred / np.where(scale > 0, scale, 1.0), 0.0)
+def _varies(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Whether each group (last axis = units) holds two different present values."""
+    high = np.where(present, values, -np.inf).max(axis=-1)
+    low = np.where(present, values, np.inf).min(axis=-1)
+    return high > low
 
 
-def _transform(values: np.ndarray, method: str) -> np.ndarray:
-    """What the correlation is computed on: values (Pearson) or ranks (Spearman), standardised."""
-    return _standardise(ranks(values) if method == "spearman" else values)
+def entering_cells(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The (group, unit) cells of ``x``, ``y`` (shape (..., groups, units), NaN where absent) that
+    enter a pooled correlation: both values finite, in a group with at least MIN_UNITS such units
+    and no constant column (a group without spread carries no association)."""
+    present = np.isfinite(x) & np.isfinite(y)
+    usable = (present.sum(axis=-1) >= MIN_UNITS) & _varies(x, present) & _varies(y, present)
+    return present & usable[..., None]
 
 
-def pearson_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Row-wise Pearson correlation of ``x`` and ``y``; NaN where either row is constant."""
-    xc = x - x.mean(axis=-1, keepdims=True)
-    yc = y - y.mean(axis=-1, keepdims=True)
-    denominator = np.sqrt((xc**2).sum(axis=-1) * (yc**2).sum(axis=-1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 1e-12, (xc * yc).sum(axis=-1) / denominator, np.nan)
-
-
-def _usable_groups(
-    x: np.ndarray, y: np.ndarray, groups: np.ndarray
-) -> tuple[list[np.ndarray], list[str]]:
-    """Indices of each group that can enter the estimate, and why the others cannot."""
-    usable, reasons = [], []
-    for group in dict.fromkeys(groups.tolist()):
-        index = np.flatnonzero(groups == group)
-        if len(index) < MIN_RUNS:
-            reasons.append(f"{group}: {len(index)} run(s), need {MIN_RUNS}")
-        elif np.ptp(x[index]) == 0 or np.ptp(y[index]) == 0:
+def exclusion_reasons(x: np.ndarray, y: np.ndarray, groups: Sequence[str], noun: str) -> list[str]:
+    """Why each group of 2-D ``x``, ``y`` that cannot enter a pooled correlation is left out."""
+    present = np.isfinite(x) & np.isfinite(y)
+    reasons = []
+    for group, cells, row_x, row_y in zip(groups, present, x, y, strict=True):
+        if cells.sum() < MIN_UNITS:
+            reasons.append(f"{group}: {cells.sum()} {noun}(s), need {MIN_UNITS}")
+        elif not (_varies(row_x, cells) and _varies(row_y, cells)):
             reasons.append(f"{group}: a constant column")
-        else:
-            usable.append(index)
-    return usable, reasons
+    return reasons
 
 
-def correlation_test(
-    x: np.ndarray,
-    y: np.ndarray,
-    groups: np.ndarray | None = None,
-    method: str = "pearson",
-    n_boot: int = 2000,
-    n_perm: int = 2000,
-    seed: int = 0,
-    level: float = 0.95,
-) -> CorrelationTest:
-    """Correlation of ``x`` and ``y`` pooled over ``groups`` on within-group z-scores.
+def _scores(values: np.ndarray, cells: np.ndarray, method: str) -> np.ndarray:
+    """Within-group z-scores (population SD) of the values (Pearson) or of their ranks among the
+    group's entering cells (Spearman); 0 outside the entering cells."""
+    filled = np.where(cells, values, np.nan)
+    if method == "spearman":
+        filled = ranks(filled)
+    count = np.maximum(cells.sum(axis=-1, keepdims=True), 1)
+    mean = np.where(cells, filled, 0.0).sum(axis=-1, keepdims=True) / count
+    centred = np.where(cells, filled - mean, 0.0)
+    scale = np.sqrt((centred**2).sum(axis=-1, keepdims=True) / count)
+    return centred / np.where(scale > 0, scale, 1.0)
 
-    With one group this is the ordinary Pearson or Spearman coefficient. With several, each group
-    is standardised on its own (Spearman: its ranks are), so differences in level or scale between
-    groups (datasets) cannot create a correlation. Bootstrap resamples and permutations both stay
-    inside groups: the CI reflects run-to-run variation, and the null is "no association within
-    any group". Non-finite pairs are dropped first.
-    """
+
+def _scored(x: np.ndarray, y: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if method not in METHODS:
         raise ValueError(f"method {method!r} is not one of {METHODS}")
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    groups = np.zeros(len(x), dtype=int) if groups is None else np.asarray(groups)
-    finite = np.isfinite(x) & np.isfinite(y)
-    x, y, groups = x[finite], y[finite], groups[finite]
-    usable, reasons = _usable_groups(x, y, groups)
-    n = int(sum(len(i) for i in usable))
-    if not usable:
-        note = "; ".join(reasons) if reasons else f"no run has both values (need {MIN_RUNS})"
-        return CorrelationTest(np.nan, np.nan, np.nan, np.nan, n, 0, 0, note)
+    cells = entering_cells(x, y)
+    return _scores(x, cells, method), _scores(y, cells, method), cells
 
-    rng = np.random.default_rng(seed)
-    xs = [_transform(x[i], method) for i in usable]
-    ys = [_transform(y[i], method) for i in usable]
-    estimate = float(pearson_rows(np.concatenate(xs), np.concatenate(ys)))
 
-    # Bootstrap: resample runs within each group, then re-rank and re-standardise them.
-    boot_x, boot_y = [], []
-    for index in usable:
-        draw = index[rng.integers(0, len(index), size=(n_boot, len(index)))]
-        boot_x.append(_transform(x[draw], method))
-        boot_y.append(_transform(y[draw], method))
-    boot = pearson_rows(np.concatenate(boot_x, axis=1), np.concatenate(boot_y, axis=1))
-    boot = boot[np.isfinite(boot)]
-    tail = 100 * (1 - level) / 2
-    low, high = np.percentile(boot, [tail, 100 - tail]) if len(boot) else (np.nan, np.nan)
+def _pooled(zx: np.ndarray, zy: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    n = cells.sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (zx * zy).sum(axis=(-2, -1)) / n, np.nan)
 
-    # Permutation: shuffle y within each group (ranks and z-scores permute along with it).
-    shuffled = [rng.permuted(np.tile(values, (n_perm, 1)), axis=1) for values in ys]
-    null = pearson_rows(np.tile(np.concatenate(xs), (n_perm, 1)), np.concatenate(shuffled, axis=1))
-    exceed = np.sum(np.abs(null) >= abs(estimate) - 1e-12)
-    p_value = (1 + exceed) / (1 + n_perm)
 
-    if len(boot) < n_boot:
-        reasons.append(f"{n_boot - len(boot)} degenerate bootstrap resamples dropped")
-    note = "; ".join(reasons)
-    return CorrelationTest(
-        estimate, float(low), float(high), float(p_value), n, len(usable), len(boot), note
+def pooled_correlation(x: np.ndarray, y: np.ndarray, method: str = "pearson") -> np.ndarray:
+    """Pearson or Spearman correlation of ``x`` and ``y`` (shape (..., groups, units), NaN where
+    a unit is absent), pooled over groups on within-group z-scores (Spearman: of ranks).
+
+    With one group this is the ordinary coefficient; with several it is the mean of the groups'
+    coefficients weighted by their units, so differences in level or scale between groups
+    (datasets) cannot create a correlation. Groups that cannot enter (``entering_cells``) are left
+    out; NaN where none is left.
+    """
+    return _pooled(*_scored(x, y, method))
+
+
+def label_permutations(
+    cells: np.ndarray, n_perm: int, rng: np.random.Generator
+) -> tuple[np.ndarray, bool]:
+    """Arrangements of the unit labels (columns of the 2-D ``cells``), one per row, that keep the
+    set of units of every group: units present in exactly the same groups are exchanged, the same
+    way in every group, and the others stay. All of them (identity included) when there are at
+    most EXACT_LIMIT, else ``n_perm`` random ones; the flag says which.
+    """
+    patterns: dict[bytes, list[int]] = {}
+    for unit, column in enumerate(cells.T):
+        if column.any():
+            patterns.setdefault(column.tobytes(), []).append(unit)
+    classes = list(patterns.values())
+    identity = np.arange(cells.shape[1])
+    if math.prod(math.factorial(len(c)) for c in classes) <= EXACT_LIMIT:
+        blocks = [np.array(list(itertools.permutations(c)), dtype=int) for c in classes]
+        choice = np.indices([len(b) for b in blocks]).reshape(len(blocks), -1)
+        arrangements = np.tile(identity, (choice.shape[1], 1))
+        for members, block, picked in zip(classes, blocks, choice, strict=True):
+            arrangements[:, members] = block[picked]
+        return arrangements, True
+    arrangements = np.tile(identity, (n_perm, 1))
+    for members in classes:
+        arrangements[:, members] = rng.permuted(np.tile(members, (n_perm, 1)), axis=1)
+    return arrangements, False
+
+
+def _two_sided_p(observed: np.ndarray, null: np.ndarray, exact: bool) -> np.ndarray:
+    """Share of arrangements at least as extreme; a random sample of them gets the +1 correction
+    (Phipson & Smyth 2010), since the observed arrangement is not among them."""
+    extreme = (np.abs(null) >= np.abs(observed)[..., None] - 1e-12).sum(axis=-1)
+    return extreme / null.shape[-1] if exact else (1 + extreme) / (1 + null.shape[-1])
+
+
+def _arranged(
+    x: np.ndarray, y: np.ndarray, method: str, arrangements: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed pooled correlation, the one under each arrangement of y's unit labels, and the
+    entering cells."""
+    zx, zy, cells = _scored(x, y, method)
+    # cross[k, l] = sum over groups of zx[g, k] zy[g, l]: an arrangement pairs k with it[k].
+    cross = np.einsum("...gk,...gl->...kl", zx, zy)
+    units = np.arange(cross.shape[-1])
+    n = cells.sum(axis=(-2, -1))[..., None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        null = cross[..., units, arrangements].sum(axis=-1) / n
+    return _pooled(zx, zy, cells), null, cells
+
+
+def permutation_test(
+    x: np.ndarray, y: np.ndarray, method: str, arrangements: np.ndarray, exact: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pooled correlation, two-sided permutation p and smallest reachable p over the leading axes
+    of ``x``, ``y`` (shape (..., groups, units), NaN where absent).
+
+    The null is that y's unit labels are exchangeable, with the same arrangement in every group:
+    units (architectures) whose effects carry across groups (datasets) make the groups' values
+    dependent, and arranging each group on its own would then understate the null's spread.
+    ``arrangements`` (from ``label_permutations``) must keep the entering cells of every item, so
+    z-scores and ranks move with the labels unchanged. The smallest reachable p is the p of
+    y = x, values that agree perfectly: where it is not below a level, no data on these units can
+    be significant at that level.
+    """
+    observed, null, cells = _arranged(x, y, method, arrangements)
+    agreeing = np.where(cells, x, np.nan)
+    best, best_null, _ = _arranged(agreeing, agreeing, method, arrangements)
+    defined = np.isfinite(observed)
+    p_value = np.where(defined, _two_sided_p(observed, null, exact), np.nan)
+    p_floor = np.where(defined, _two_sided_p(best, best_null, exact), np.nan)
+    return observed, p_value, p_floor
+
+
+def _leave_one_out_range(
+    x: np.ndarray, y: np.ndarray, cells: np.ndarray, method: str
+) -> tuple[float, float]:
+    """Lowest and highest pooled correlation with one unit left out of every group (NaN when no
+    such estimate exists)."""
+    units = np.flatnonzero(cells.any(axis=0))
+    dropped = np.eye(x.shape[1], dtype=bool)[units][:, None, :]
+    estimates = pooled_correlation(
+        np.where(dropped, np.nan, x), np.broadcast_to(y, dropped.shape[:1] + y.shape), method
+    )
+    finite = estimates[np.isfinite(estimates)]
+    return (float(finite.min()), float(finite.max())) if len(finite) else (np.nan, np.nan)
+
+
+def unit_correlation_test(
+    x: np.ndarray, y: np.ndarray, method: str = "spearman", n_perm: int = 2000, seed: int = 0
+) -> UnitCorrelation:
+    """Pooled correlation of 2-D ``x``, ``y`` (groups x units, one value per cell, e.g. the mean
+    over seeds of an architecture on a dataset; NaN where absent), tested by arranging the unit
+    labels (``permutation_test``). Exact whenever the arrangements can be enumerated, so the
+    smallest p these units can reach is known; NaN estimates when no group can enter.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    cells = entering_cells(x, y)
+    if not cells.any():
+        return UnitCorrelation(np.nan, np.nan, np.nan, np.nan, np.nan, 0, 0, 0, False)
+    arrangements, exact = label_permutations(cells, n_perm, np.random.default_rng(seed))
+    estimate, p_value, p_floor = permutation_test(x, y, method, arrangements, exact)
+    low, high = _leave_one_out_range(x, y, cells, method)
+    return UnitCorrelation(
+        float(estimate),
+        float(p_value),
+        float(p_floor),
+        low,
+        high,
+        n_units=int(cells.any(axis=0).sum()),
+        n_groups=int(cells.any(axis=1).sum()),
+        n_permutations=len(arrangements),
+        exact=exact,
     )
 
 

@@ -1,5 +1,7 @@
-"""Finding (i): CES against DCI disentanglement, one panel per dataset, one point per run, with the
-least-squares line and the correlations of the findings table (so figure and table agree).
+"""Finding (i): CES against DCI disentanglement, one panel per dataset: each run a small point,
+each architecture's mean over its seeds a large one (the unit the finding is tested on), the
+least-squares line through the continuous-latent architecture means, and the correlations of the
+findings table (so figure and table agree).
 
 CES is drawn per pixel (CES_rms) where the runs have it, so panels of grey and colour datasets
 read on the same scale; correlations within a dataset do not depend on that choice.
@@ -13,7 +15,12 @@ import pandas as pd
 import seaborn as sns
 
 from vaecausal.analysis.coverage import DISCRETE_ARCHITECTURES
-from vaecausal.analysis.findings.tradeoff import ALL_RUNS, CONTINUOUS_RUNS
+from vaecausal.analysis.findings.tradeoff import (
+    ALL_RUNS,
+    ARCHITECTURE_MEANS,
+    CONTINUOUS_RUNS,
+    RUNS,
+)
 from vaecausal.plots.style import (
     architecture_label,
     architecture_markers,
@@ -24,8 +31,14 @@ from vaecausal.plots.style import (
     unavailable_figure,
 )
 
-TITLE = "Causal effect strength vs DCI disentanglement (one point per run)"
+TITLE = "Causal effect strength vs DCI disentanglement (small: runs; large: architecture means)"
 DCI = "dci_disentanglement"
+# (run set, unit, name in the annotation): the test first, then the descriptions.
+ANNOTATED = (
+    (CONTINUOUS_RUNS, ARCHITECTURE_MEANS, "architectures"),
+    (ALL_RUNS, ARCHITECTURE_MEANS, "with VQ-VAE"),
+    (CONTINUOUS_RUNS, RUNS, "runs, descriptive"),
+)
 
 
 def _ces_column(runs: pd.DataFrame) -> tuple[str, str] | None:
@@ -40,11 +53,13 @@ def _ces_column(runs: pd.DataFrame) -> tuple[str, str] | None:
 
 
 def _annotation(correlations: pd.DataFrame, dataset: str) -> str:
-    """'all (n): ρ = … [CI], p = …' and, when the study has VQ-VAE, the same without it."""
+    """'architectures (k=5): ρ = … , p = …', then the same with VQ-VAE (when the study has it)
+    and over single runs (no p: runs of one architecture are not independent)."""
     lines = []
-    for run_set, name in ((ALL_RUNS, "all"), (CONTINUOUS_RUNS, "no VQ-VAE")):
+    for run_set, unit, name in ANNOTATED:
         rows = correlations[
             (correlations["runs"] == run_set)
+            & (correlations["unit"] == unit)
             & (correlations["dataset"] == dataset)
             & (correlations["method"] == "spearman")
         ]
@@ -53,23 +68,56 @@ def _annotation(correlations: pd.DataFrame, dataset: str) -> str:
         row = rows.iloc[0]
         if np.isnan(row["estimate"]):
             reason = str(row["note"]).split(": ", 1)[-1]  # notes name their dataset
-            lines.append(f"{name}: ρ n/a ({reason})")
-            continue
-        lines.append(
-            f"{name} (n={row['n_runs']}): ρ={row['estimate']:.2f} "
-            f"[{row['ci_low']:.2f}, {row['ci_high']:.2f}], p={row['p_value']:.2g}"
-        )
+            lines.append(f"{name}: ρ n/a ({reason.split('; ')[-1]})")
+        elif unit == RUNS:
+            lines.append(f"{name} (n={row['n_runs']}): ρ={row['estimate']:.2f}")
+        else:
+            lines.append(
+                f"{name} (k={row['n_architectures']}): ρ={row['estimate']:.2f}, "
+                f"p={row['p_value']:.2g}"
+            )
     return "\n".join(lines)
 
 
-def _fit_line(axis: plt.Axes, x: pd.Series, y: pd.Series, linestyle: str) -> bool:
-    """Least-squares line over the runs' DCI range (needs 3 runs and a spread in DCI)."""
+def _fit_line(axis: plt.Axes, x: pd.Series, y: pd.Series) -> bool:
+    """Least-squares line over the DCI range of the points (needs 3 and a spread in DCI)."""
     if len(x) < 3 or x.nunique() < 2:
         return False
     slope, intercept = np.polyfit(x, y, 1)
     xs = np.linspace(x.min(), x.max(), 50)
-    axis.plot(xs, slope * xs + intercept, color="0.25", linestyle=linestyle, linewidth=1.2)
+    axis.plot(xs, slope * xs + intercept, color="0.25", linestyle="--", linewidth=1.2)
     return True
+
+
+def _scatter(axis: plt.Axes, points: pd.DataFrame, column: str, hue_order: list[str], **style):
+    """One point per row of ``points``, coloured and shaped by architecture."""
+    sns.scatterplot(
+        data=points,
+        x=DCI,
+        y=column,
+        hue="architecture",
+        style="architecture",
+        hue_order=hue_order,
+        style_order=hue_order,
+        palette=architecture_palette(),
+        markers=architecture_markers(),
+        ax=axis,
+        legend=False,
+        **style,
+    )
+
+
+def _panel(axis: plt.Axes, subset: pd.DataFrame, column: str, hue_order: list[str]) -> bool:
+    """Runs, architecture means and the fit through the continuous-latent means; whether a fit
+    was drawn."""
+    _scatter(axis, subset, column, hue_order, s=16, alpha=0.45, linewidth=0, zorder=2)
+    means = subset.groupby("architecture", as_index=False)[[DCI, column]].mean()
+    _scatter(
+        axis, means, column, hue_order, s=80, alpha=1.0, edgecolor="0.15", linewidth=0.8, zorder=3
+    )
+    discrete = [architecture_label(a) for a in DISCRETE_ARCHITECTURES]
+    continuous = means[~means["architecture"].isin(discrete)]
+    return _fit_line(axis, continuous[DCI], continuous[column])
 
 
 def plot(runs: pd.DataFrame, correlations: pd.DataFrame) -> plt.Figure:
@@ -81,12 +129,11 @@ def plot(runs: pd.DataFrame, correlations: pd.DataFrame) -> plt.Figure:
     data = runs.dropna(subset=[column, DCI])
     data = data.assign(architecture=data["architecture"].map(architecture_label))
     hue_order = [architecture_label(a) for a in architecture_order(runs["architecture"])]
-    discrete_labels = [architecture_label(a) for a in DISCRETE_ARCHITECTURES]
     datasets = list(dict.fromkeys(runs.sort_values("dataset")["dataset"]))
     # One cell more than panels when the grid is full, so the legend never covers a panel.
     n_cells = len(datasets) + (1 if len(datasets) % 3 == 0 or len(datasets) < 3 else 0)
     figure, axes = panel_grid(n_cells, (3.8, 3.2))
-    fits: set[str] = set()  # line styles drawn somewhere, for the legend
+    fitted = False
     for axis, dataset in zip(axes, datasets, strict=False):
         subset = data[data["dataset"] == dataset]
         label = runs.loc[runs["dataset"] == dataset, "dataset_label"].iloc[0]
@@ -94,31 +141,7 @@ def plot(runs: pd.DataFrame, correlations: pd.DataFrame) -> plt.Figure:
         if len(subset) == 0:
             unavailable(axis, "no run of this dataset has both CES and DCI")
             continue
-        sns.scatterplot(
-            data=subset,
-            x=DCI,
-            y=column,
-            hue="architecture",
-            style="architecture",
-            hue_order=hue_order,
-            style_order=hue_order,
-            palette=architecture_palette(),
-            markers=architecture_markers(),
-            s=45,
-            alpha=0.9,
-            edgecolor="white",
-            linewidth=0.4,
-            ax=axis,
-            legend=False,
-            zorder=2,
-        )
-        if _fit_line(axis, subset[DCI], subset[column], "--"):
-            fits.add("--")
-        continuous = subset[~subset["architecture"].isin(discrete_labels)]
-        if len(continuous) < len(subset) and _fit_line(
-            axis, continuous[DCI], continuous[column], ":"
-        ):
-            fits.add(":")
+        fitted |= _panel(axis, subset, column, hue_order)
         axis.text(
             0.02,
             0.98,
@@ -146,15 +169,18 @@ def plot(runs: pd.DataFrame, correlations: pd.DataFrame) -> plt.Figure:
         )
         for name in hue_order
     ]
-    for linestyle, label in (("--", "fit, all runs"), (":", "fit, no VQ-VAE")):
-        if linestyle in fits:
-            handles.append(plt.Line2D([], [], color="0.25", linestyle=linestyle, label=label))
+    if fitted:
+        handles.append(
+            plt.Line2D(
+                [], [], color="0.25", linestyle="--", label="fit, architecture means (no VQ-VAE)"
+            )
+        )
     legend_axis.legend(
         handles=handles, loc="center", frameon=False, title="architecture", fontsize=9
     )
     figure.suptitle(
-        TITLE + "\nρ: Spearman [95% bootstrap CI], two-sided permutation p; "
-        "pixel intensities in [0, 1]",
+        TITLE + "\nρ: Spearman of architecture means (seeds averaged), exact permutation p over "
+        "architecture labels; runs: description only; pixel intensities in [0, 1]",
         fontsize=11,
     )
     figure.tight_layout()
