@@ -6,15 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.analysis.synthetic import ARCHITECTURES, study
-from vaecausal.analysis.findings import Resampling, capacity, compute, discrete, ranking
+from tests.analysis.synthetic import study
+from vaecausal.analysis.findings import Resampling, capacity, compute, discrete
 from vaecausal.analysis.findings.capacity import capacity_table
 from vaecausal.analysis.findings.discrete import discrete_comparison
-from vaecausal.analysis.findings.ranking import (
-    architecture_ranks,
-    top_architectures,
-    winners_by_metric,
-)
 
 FAST = {"n_boot": 500, "n_perm": 500}
 
@@ -55,67 +50,6 @@ def test_capacity_with_one_ratio_says_the_trend_is_untested():
     assert only_vae["note"].tolist() == ["no beta_vae run with dci_disentanglement"]
     assert capacity.describe(only_vae)[0].startswith("**Verdict: insufficient data.**")
     assert capacity_table(study(("dsprites",), ("vq_vae",))).empty
-
-
-def known_winner(winner: str, margin: float = 0.5) -> pd.DataFrame:
-    """A study where ``winner`` has the highest DCI and CES on every dataset by ``margin``."""
-    runs = study(("dsprites", "3dshapes", "mpi3d"))
-    best = runs["architecture"] == winner
-    runs.loc[best, "dci_disentanglement"] += margin
-    runs.loc[best, "ces"] += margin * 1000
-    return runs
-
-
-def test_ranking_finds_a_known_winner_and_calls_the_claim_contradicted():
-    ranks = architecture_ranks(known_winner("dip_vae_ii"))
-    assert len(ranks) == 2 * 3 * len(ARCHITECTURES)
-    assert set(ranks.loc[ranks["architecture"] == "dip_vae_ii", "rank"]) == {1}
-    top = top_architectures(ranks)
-    assert (top["top"] == "dip_vae_ii").all() and top["clear"].all()
-    assert (top["n_distinct_tops"] == 1).all() and not top["top_differs_across_datasets"].any()
-    assert winners_by_metric(top) == {"ces": ["dip_vae_ii"], "dci_disentanglement": ["dip_vae_ii"]}
-    assert ranking.describe(top)[0].startswith("**Verdict: contradicted.** dip_vae_ii is on top")
-
-
-def test_ranking_ties_share_a_rank_and_changing_winners_support_the_claim():
-    runs = study(("dsprites", "3dshapes"), ("vae", "beta_vae"), seeds=(0,))
-    runs["dci_disentanglement"] = [0.5, 0.5, 0.2, 0.9]  # dsprites tie, then beta_vae on 3dshapes
-    ranks = architecture_ranks(runs.drop(columns=["ces"]))
-    assert ranks.loc[ranks["dataset"] == "dsprites", "rank"].tolist() == [1, 1]
-    top = top_architectures(ranks)
-    assert top["margin"].tolist() == [0.7, 0.0] and not top["clear"].any()
-    assert top["tied_top"].isna().tolist() == [True, False]
-    assert top["tied_top"].iloc[1] == "beta_vae, vae"
-    # beta_vae tops 3dshapes and shares dsprites: only a tie keeps it from winning everywhere
-    described = ranking.describe(top)
-    assert described[0].startswith("**Verdict: insufficient data.**") and "shares" in described[0]
-    assert "dSprites: a tie of beta_vae, vae" in "\n".join(described)
-    assert top["n_distinct_tops"].tolist() == [2, 2]
-    assert top["top_differs_across_datasets"].tolist() == [False, False]
-    # the same when the sole winner elsewhere is not the alphabetically first of the tie
-    runs["dci_disentanglement"] = [0.5, 0.5, 0.9, 0.2]
-    top = top_architectures(architecture_ranks(runs.drop(columns=["ces"])))
-    assert (
-        top["top"].tolist() == ["vae", "beta_vae"] and not top["top_differs_across_datasets"].any()
-    )
-    assert ranking.describe(top)[0].startswith("**Verdict: insufficient data.**")
-    runs["dci_disentanglement"] = [0.6, 0.5, 0.2, 0.9]
-    top = top_architectures(architecture_ranks(runs))
-    dci = top[top["metric"] == "dci_disentanglement"]
-    assert dci["top"].tolist() == ["beta_vae", "vae"]  # 3dshapes, dsprites
-    assert dci["top_differs_across_datasets"].tolist() == [True, True]
-    assert ranking.describe(top)[0].startswith("**Verdict: supported.**")
-    one_dataset = top_architectures(architecture_ranks(runs[runs["dataset"] == "dsprites"]))
-    assert one_dataset["top_differs_across_datasets"].isna().all()
-
-
-def test_ranking_with_every_top_place_shared_is_insufficient_data():
-    runs = study(("dsprites", "3dshapes"), ("vae", "beta_vae"))
-    runs["dci_disentanglement"] = 0.0  # e.g. every model collapsed
-    runs["ces"] = 0.0
-    top = top_architectures(architecture_ranks(runs))
-    assert top["tied_top"].notna().all()
-    assert ranking.describe(top)[0].startswith("**Verdict: insufficient data.** Every top place")
 
 
 def test_discrete_comparison_arithmetic():

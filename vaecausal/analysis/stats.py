@@ -1,6 +1,6 @@
 """Statistics for the findings: correlations with permutation tests, bootstrap CIs of means.
 
-Written in numpy alone (the reporting environment has no scipy) and vectorised over resamples, so
+Written in numpy (scipy only for the t distribution) and vectorised over resamples, so
 thousands of resamples of a 90-run study take well under a second. Every function is seeded and
 returns NaN with a reason instead of raising when the data cannot support the estimate (too few
 runs, a constant column), because a partial study must still produce its tables.
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 METHODS = ("pearson", "spearman")
 MIN_UNITS = 3
@@ -280,3 +281,30 @@ def finite_std(values: np.ndarray) -> float:
     values = np.asarray(values, dtype=float)
     finite = values[np.isfinite(values)]
     return float(finite.std(ddof=1)) if len(finite) > 1 else np.nan
+
+
+def welch_p_greater(
+    mean_a: np.ndarray,
+    var_a: np.ndarray,
+    n_a: np.ndarray,
+    mean_b: np.ndarray,
+    var_b: np.ndarray,
+    n_b: np.ndarray,
+) -> np.ndarray:
+    """One-sided p-value that the mean of a exceeds the mean of b, elementwise, from each
+    sample's mean, variance (ddof=1) and size: Welch's t statistic (unequal spreads allowed) on
+    the conservative min(n_a, n_b) - 1 degrees of freedom (Hsu).
+
+    Not the Welch-Satterthwaite degrees of freedom: with 2-3 values per sample they overstate the
+    degrees of freedom when the spreads differ (simulated at 3 against 3 with a tenfold spread
+    ratio: p <= 0.002 in 2.3 times that share of null draws); min(n) - 1 stays within the level
+    for every spread ratio. NaN where a sample has fewer than two values or both have zero spread
+    (no standard error to scale the gap by).
+    """
+    var_a, n_a, var_b, n_b = (np.asarray(x, dtype=float) for x in (var_a, n_a, var_b, n_b))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se2 = var_a / n_a + var_b / n_b
+        t = (mean_a - mean_b) / np.sqrt(se2)
+    df = np.minimum(n_a, n_b) - 1
+    testable = (df >= 1) & (se2 > 0)
+    return np.where(testable, stats.t.sf(np.where(testable, t, 0.0), np.maximum(df, 1)), np.nan)

@@ -1,7 +1,8 @@
 """Finding (iii): rank of each architecture on each dataset, by DCI and by CES (1 = highest mean).
 
 Lines join an architecture's ranks across datasets only to make it easy to follow; datasets have
-no order. A filled marker is a clear top place (margin beyond the seed spread), an open one is not.
+no order. A filled marker is a clear top place (significantly above every other architecture on
+that dataset, the table's ``clear``), an open one is not.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def plot(ranks: pd.DataFrame, top: pd.DataFrame) -> plt.Figure:
             loc="center left",
             bbox_to_anchor=(1.0, 0.5),
             frameon=False,
-            title="architecture\n(open marker: top place\nnot clear of seed noise)",
+            title="architecture\n(open marker: top place\nnot significantly above\nall others)",
             fontsize=9,
             title_fontsize=9,
         )

@@ -54,11 +54,10 @@ DEFAULT_RESAMPLING = Resampling()
 
 def compute(runs: pd.DataFrame, resampling: Resampling = DEFAULT_RESAMPLING) -> Findings:
     """All four findings from the runs table (any subset of runs and metric columns)."""
-    ranks = architecture_ranks(runs)
     return Findings(
         correlations=ces_dci_correlations(runs, n_perm=resampling.n_perm, seed=resampling.seed),
         capacity=capacity_table(runs, n_boot=resampling.n_boot, seed=resampling.seed),
-        ranks=ranks,
-        top=top_architectures(ranks),
+        ranks=architecture_ranks(runs),
+        top=top_architectures(runs, n_boot=resampling.n_boot, seed=resampling.seed),
         discrete=discrete_comparison(runs, n_boot=resampling.n_boot, seed=resampling.seed),
     )

@@ -1,19 +1,47 @@
-"""Finding (iii), no single winner: which architecture tops each dataset, by DCI and by CES.
+"""Finding (iii), no single winner: does one architecture top every dataset, by DCI and by CES?
 
-Architectures are ranked per dataset by their mean over seeds (1 = highest). A top place is only
-called clear when its margin over the runner-up exceeds both of their seed standard deviations;
-with three seeds a closer margin is within run-to-run noise. Architectures with equal means share
-a top place (``tied_top``): none of them tops that dataset alone.
+Architectures are ranked per dataset by their mean over seeds (1 = highest). A point mean ahead
+is not a win: with two or three seeds the top place often moves when the seeds are redrawn
+(``top_change_share``, a bootstrap of seeds within architectures, says how often; with so few
+seeds a bootstrap never leaves their range, so it understates that). So both verdicts rest on
+one-sided Welch t-tests between two architectures on one dataset, seeds as the units, on Hsu's
+conservative min(n) - 1 degrees of freedom (``stats.welch_p_greater`` says why), per metric:
+
+- "no single winner" holds when every architecture is significantly below another architecture
+  on at least one dataset. Per architecture that is a union of its tests against every other
+  architecture on every dataset, Bonferroni-corrected over them (``beaten_p``); the claim is the
+  intersection over architectures, so it needs no further correction: ``p_supported`` is the
+  largest of the corrected p-values. If some architecture truly tops every dataset (or ties for
+  it), its own corrected test is false with probability at most the level.
+- "one winner" holds when one architecture is significantly above every other on every dataset:
+  an intersection of its tests (the largest p-value), Bonferroni-corrected over the architectures
+  that could be that winner (``p_contradicted``).
+
+A permutation test cannot serve here: with 3 seeds against 3 its smallest one-sided p-value is
+1/20, with 2 against 2 it is 1/6, far above the corrected levels. The t-test assumes roughly
+normal seed noise; tests/analysis/test_finding_ranking.py simulates its false verdicts at the
+study's sizes, also with seed spreads that differ tenfold between architectures, and its power:
+at 3 seeds it separates gaps of about 30 seed SDs, at 2 seeds (one degree of freedom) hardly any.
+
+Each metric's two verdicts each get the level ``ALPHA / 2`` split over the ranked metrics
+(``level``), so the finding's verdict is wrong with probability at most ``ALPHA`` in total:
+supported when some metric supports it and none contradicts it, contradicted in the mirror case,
+inconclusive otherwise (the metrics disagree, or neither test reaches its level).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from vaecausal.analysis.findings.text import number, verdict
+from vaecausal.analysis.findings.text import ALPHA, mean_std, number, p_value, percent, verdict
+from vaecausal.analysis.stats import finite_std, welch_p_greater
 
 RANK_METRICS = {"dci_disentanglement": "DCI disentanglement", "ces": "CES"}
+SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 RANK_COLUMNS = [
     "metric",
     "dataset",
@@ -23,12 +51,15 @@ RANK_COLUMNS = [
     "std",
     "n_runs",
     "rank",
+    "beaten_by",
+    "p_beaten",
 ]
 TOP_COLUMNS = [
     "metric",
     "dataset",
     "dataset_label",
     "n_architectures",
+    "min_runs",
     "top",
     "top_mean",
     "top_std",
@@ -36,205 +67,357 @@ TOP_COLUMNS = [
     "runner_up_mean",
     "runner_up_std",
     "margin",
+    "p_top",
     "clear",
-    "tied_top",
+    "top_change_share",
     "n_distinct_tops",
-    "top_differs_across_datasets",
+    "unbeaten",
+    "p_supported",
+    "p_contradicted",
+    "level",
+    "metric_verdict",
 ]
 
 
-def architecture_ranks(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean, std, run count and rank (1 = highest mean; ties share the best rank) per dataset."""
-    frames = []
-    for metric in RANK_METRICS:
-        if metric not in runs:
-            continue
-        scored = runs.dropna(subset=[metric])
-        grouped = scored.groupby(["dataset", "architecture"])[metric]
-        table = grouped.agg(["mean", "std", "size"]).rename(columns={"size": "n_runs"})
-        table = table.reset_index()
-        table["rank"] = table.groupby("dataset")["mean"].rank(ascending=False, method="min")
-        labels = scored.drop_duplicates("dataset").set_index("dataset")["dataset_label"]
-        frames.append(table.assign(metric=metric, dataset_label=table["dataset"].map(labels)))
-    if not frames:
-        return pd.DataFrame(columns=RANK_COLUMNS)
-    ranks = pd.concat(frames, ignore_index=True)[RANK_COLUMNS]
-    ranks["rank"] = ranks["rank"].astype(int)
-    return ranks.sort_values(["metric", "dataset", "rank", "architecture"]).reset_index(drop=True)
+@dataclass(frozen=True)
+class Grid:
+    """One metric's runs as an array: ``values[dataset, architecture, run]``, NaN-padded."""
+
+    datasets: list[str]
+    labels: list[str]
+    architectures: list[str]
+    values: np.ndarray
 
 
-def top_architectures(ranks: pd.DataFrame) -> pd.DataFrame:
-    """Per metric and dataset: the top architecture, the runner-up and whether the gap is clear."""
-    rows = []
-    for (metric, dataset), table in ranks.groupby(["metric", "dataset"], sort=True):
-        ordered = table.sort_values(["rank", "architecture"])
-        top = ordered.iloc[0]
-        second = ordered.iloc[1] if len(ordered) > 1 else None
-        row = {
-            "metric": metric,
-            "dataset": dataset,
-            "dataset_label": top["dataset_label"],
-            "n_architectures": len(ordered),
-            "top": top["architecture"],
-            "top_mean": top["mean"],
-            "top_std": top["std"],
-            "clear": False,
-            "tied_top": None,
-        }
-        sharing = ordered.loc[ordered["rank"] == 1, "architecture"].tolist()
-        if len(sharing) > 1:
-            row["tied_top"] = ", ".join(sharing)
-        if second is not None:
-            margin = top["mean"] - second["mean"]
-            row |= {
-                "runner_up": second["architecture"],
-                "runner_up_mean": second["mean"],
-                "runner_up_std": second["std"],
-                "margin": margin,
-                # NaN (a single seed) propagates and makes the comparison False: not clear.
-                "clear": bool(margin > np.maximum(top["std"], second["std"])),
-            }
-        rows.append(row)
-    top = pd.DataFrame(rows, columns=TOP_COLUMNS)
-    # Per metric: how many architectures take or share a top place, and whether no architecture
-    # is on top of every dataset (left empty with a single dataset, where the question has no
-    # answer).
-    top["n_distinct_tops"] = 0
-    top["top_differs_across_datasets"] = pd.Series(None, index=top.index, dtype=object)
-    for _, table in top.groupby("metric"):
-        tops = [_top_set(row) for _, row in table.iterrows()]
-        top.loc[table.index, "n_distinct_tops"] = len(set().union(*tops))
-        if len(tops) > 1:
-            top.loc[table.index, "top_differs_across_datasets"] = not set.intersection(*tops)
-    return top
+def metric_grid(runs: pd.DataFrame, metric: str) -> Grid:
+    """The finite values of ``metric``, one row of runs per dataset and architecture."""
+    scored = runs[np.isfinite(pd.to_numeric(runs[metric], errors="coerce"))]
+    datasets = sorted(scored["dataset"].unique())
+    architectures = sorted(scored["architecture"].unique())
+    cells = scored.groupby(["dataset", "architecture"])[metric]
+    width = int(cells.size().max()) if len(scored) else 0
+    values = np.full((len(datasets), len(architectures), width), np.nan)
+    for (dataset, architecture), cell in cells:
+        values[datasets.index(dataset), architectures.index(architecture), : len(cell)] = cell
+    labels = scored.drop_duplicates("dataset").set_index("dataset")["dataset_label"]
+    return Grid(datasets, [str(labels[d]) for d in datasets], architectures, values)
 
 
-def _top_set(row: pd.Series) -> set[str]:
-    """The architectures on top of one dataset: the top one, or all that share the place."""
-    return {row["top"]} if pd.isna(row["tied_top"]) else set(row["tied_top"].split(", "))
+def pairwise_p(values: np.ndarray) -> np.ndarray:
+    """``p[..., d, a, b]``: one-sided Welch p-value that architecture a's mean exceeds b's on
+    dataset d, from ``values[..., d, architecture, run]``; NaN on the diagonal and where a test
+    is impossible (an absent architecture, a single run)."""
+    n = np.isfinite(values).sum(axis=-1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nansum(values, axis=-1) / n
+        var = np.nansum((values - mean[..., None]) ** 2, axis=-1) / (n - 1)
+    p = welch_p_greater(
+        mean[..., :, None], var[..., :, None], n[..., :, None],
+        mean[..., None, :], var[..., None, :], n[..., None, :],
+    )  # fmt: skip
+    diagonal = np.arange(values.shape[-2])
+    p[..., diagonal, diagonal] = np.nan
+    return p
 
 
-def _top_sets(top: pd.DataFrame) -> dict[str, list[set[str]]]:
-    """Per metric, each dataset's set of top architectures, in dataset order."""
-    return {
-        metric: [_top_set(row) for _, row in table.iterrows()]
-        for metric, table in top.groupby("metric")
-    }
+def beaten_p(p: np.ndarray) -> np.ndarray:
+    """``[..., architecture]``: Bonferroni p-value that the architecture is below some other one
+    on some dataset (smallest p times the number of tests made); 1 where no test could be made."""
+    against = np.moveaxis(p, -1, -3)  # [..., architecture c, dataset, other b]: p of b above c
+    tested = np.isfinite(against).sum(axis=(-2, -1))
+    smallest = np.where(np.isfinite(against), against, np.inf).min(axis=(-2, -1))
+    return np.minimum(1.0, np.where(tested > 0, smallest, 1.0) * np.maximum(tested, 1))
 
 
-def winners_by_metric(top: pd.DataFrame) -> dict[str, list[str]]:
-    """The distinct architectures that take or share a top place, per metric, in dataset
-    order."""
-    return {
-        metric: list(dict.fromkeys(a for tops in sets for a in sorted(tops)))
-        for metric, sets in _top_sets(top).items()
-    }
+def winner_p(p: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """``[..., architecture]``: p-value that the architecture is above every other architecture
+    on every dataset (the largest of those tests); 1 where it misses a dataset or a test against
+    a present architecture cannot be made. ``present[..., d, a]``: a has a run on d."""
+    others = present[..., None, :] & ~np.eye(p.shape[-1], dtype=bool)
+    legs = np.where(others, np.where(np.isfinite(p), p, 1.0), 0.0)  # absent others: no leg
+    largest = legs.max(axis=(-3, -1))
+    return np.where(present.all(axis=-2), largest, 1.0)
 
 
-def _top_name(row: pd.Series) -> str:
-    """The top architecture, or the ones sharing the top place."""
-    return row["top"] if pd.isna(row["tied_top"]) else f"a tie of {row['tied_top']}"
+def verdict_p(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``p_supported`` and ``p_contradicted`` from ``values[..., dataset, architecture, run]``;
+    NaN with fewer than two datasets or architectures, where the question has no answer."""
+    p = pairwise_p(values)
+    present = np.isfinite(values).any(axis=-1)
+    in_study = present.any(axis=-2)
+    supported = np.where(in_study, beaten_p(p), 0.0).max(axis=-1)
+    candidates = in_study.sum(axis=-1)
+    winner = np.where(in_study, winner_p(p, present), 1.0).min(axis=-1)
+    contradicted = np.minimum(1.0, candidates * winner)
+    answerable = (values.shape[-3] >= 2) & (candidates >= 2)
+    return np.where(answerable, supported, np.nan), np.where(answerable, contradicted, np.nan)
 
 
-def _top_text(row: pd.Series) -> str:
-    if not pd.isna(row["tied_top"]):
-        return f"{row['dataset_label']}: {_top_name(row)} ({number(row['top_mean'])})"
-    if pd.isna(row["runner_up"]):
-        return f"{row['dataset_label']}: {row['top']} (the only architecture)"
-    if pd.isna(row["top_std"]) or pd.isna(row["runner_up_std"]):
-        closeness = "seed spread unknown (a single run)"
-    else:
-        closeness = "clear" if row["clear"] else "within seed noise"
-    return (
-        f"{row['dataset_label']}: {row['top']} ({number(row['top_mean'])}), ahead of "
-        f"{row['runner_up']} by {number(row['margin'])}, {closeness}"
+def metric_level(n_metrics: int) -> float:
+    """Each metric's level for each of its two verdicts: ALPHA split over both and the metrics."""
+    return ALPHA / (2 * max(n_metrics, 1))
+
+
+def metric_verdicts(
+    p_supported: np.ndarray, p_contradicted: np.ndarray, level: float
+) -> np.ndarray:
+    """Per metric: supported, contradicted or inconclusive (NaN p-values are inconclusive)."""
+    return np.where(
+        p_supported <= level,
+        SUPPORTED,
+        np.where(p_contradicted <= level, CONTRADICTED, INCONCLUSIVE),
     )
 
 
-def _cross_dataset_verdict(
-    top: pd.DataFrame, winners: dict[str, list[str]], n_datasets: int
-) -> str:
-    """The verdict when at least two datasets are ranked."""
-    clear = f"{int(top['clear'].sum())} of {len(top)} top places are clear of seed noise."
-    if top["tied_top"].notna().all():
-        return verdict(
-            "insufficient data",
-            f"every top place is shared by architectures with equal means; {clear}",
-        )
-    sets = _top_sets(top)
-    common = {m: set.intersection(*tops) for m, tops in sets.items()}
-    tied = [RANK_METRICS[m] for m, tops in sets.items() if any(len(t) > 1 for t in tops)]
-    single = {m: w[0] for m, w in winners.items() if len(w) == 1}
-    if len(single) == len(winners) and len(set(single.values())) == 1:
-        (architecture,) = set(single.values())
-        scope = " and ".join(RANK_METRICS[m] for m in winners)
-        if len(winners) < len(RANK_METRICS):
-            return verdict(
-                "not supported",
-                f"{architecture} is on top on all {n_datasets} datasets by {scope}, the only "
-                f"ranked metric; {clear}",
+def finding_verdicts(words: np.ndarray) -> np.ndarray:
+    """The finding's word from the metrics' words (last axis): one direction only, else
+    inconclusive."""
+    supported = (words == SUPPORTED).any(axis=-1)
+    contradicted = (words == CONTRADICTED).any(axis=-1)
+    return np.where(
+        supported & ~contradicted,
+        SUPPORTED,
+        np.where(contradicted & ~supported, CONTRADICTED, INCONCLUSIVE),
+    )
+
+
+def _means(values: np.ndarray) -> np.ndarray:
+    """Mean over the last axis of the finite values; -inf where there are none (never on top)."""
+    n = np.isfinite(values).sum(axis=-1)
+    total = np.nansum(values, axis=-1)
+    return np.where(n > 0, total / np.maximum(n, 1), -np.inf)
+
+
+def top_change_share(values: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """Per dataset: share of bootstraps of the seeds (within each architecture) whose highest
+    mean belongs to an architecture outside the observed top place (all that share the highest
+    observed mean). ``values[dataset, architecture, run]``; a description, not a test."""
+    rng = np.random.default_rng(seed)
+    shares = []
+    for cells in values:
+        draws = np.full((n_boot, *cells.shape), np.nan)
+        for k, cell in enumerate(cells):
+            finite = cell[np.isfinite(cell)]
+            if len(finite):
+                draws[:, k, : len(finite)] = finite[
+                    rng.integers(0, len(finite), (n_boot, len(finite)))
+                ]
+        observed, means = _means(cells), _means(draws)
+        on_top = observed == observed.max()
+        inside = np.where(on_top, means, -np.inf).max(axis=1)
+        outside = np.where(on_top, -np.inf, means).max(axis=1)
+        shares.append(float((outside > inside).mean()))
+    return np.array(shares)
+
+
+def _ranked_metrics(runs: pd.DataFrame) -> list[str]:
+    """The metrics of RANK_METRICS with at least one finite value in ``runs``."""
+    return [
+        m
+        for m in RANK_METRICS
+        if m in runs and np.isfinite(pd.to_numeric(runs[m], errors="coerce")).any()
+    ]
+
+
+def _rank_rows(grid: Grid, p: np.ndarray) -> list[dict]:
+    """One row per dataset and present architecture, with the test most against it."""
+    rows = []
+    n = np.isfinite(grid.values).sum(axis=-1)
+    means = _means(grid.values)
+    for d, dataset in enumerate(grid.datasets):
+        present = n[d] > 0
+        for k, architecture in enumerate(grid.architectures):
+            if not present[k]:
+                continue
+            against = p[d, :, k]  # p of each other architecture above this one
+            best = int(np.nanargmin(np.where(np.isfinite(against), against, np.inf)))
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "dataset_label": grid.labels[d],
+                    "architecture": architecture,
+                    "mean": means[d, k],
+                    "std": finite_std(grid.values[d, k]),
+                    "n_runs": int(n[d, k]),
+                    "rank": 1 + int((means[d][present] > means[d, k]).sum()),
+                    "beaten_by": grid.architectures[best] if np.isfinite(against[best]) else None,
+                    "p_beaten": against[best] if np.isfinite(against[best]) else np.nan,
+                }
             )
-        return verdict(
-            "contradicted",
-            f"{architecture} is on top on all {n_datasets} datasets by {scope}; {clear}",
+    return rows
+
+
+def architecture_ranks(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per metric, dataset and architecture: mean, std, runs, rank (1 = highest mean; equal means
+    share the best rank), and the other architecture most significantly above it on that dataset
+    (``beaten_by``) with its one-sided Welch p-value (``p_beaten``, not yet corrected)."""
+    frames = []
+    for metric in _ranked_metrics(runs):
+        grid = metric_grid(runs, metric)
+        rows = _rank_rows(grid, pairwise_p(grid.values))
+        frames.append(pd.DataFrame(rows).assign(metric=metric))
+    if not frames:
+        return pd.DataFrame(columns=RANK_COLUMNS)
+    ranks = pd.concat(frames, ignore_index=True)[RANK_COLUMNS]
+    return ranks.sort_values(["metric", "dataset", "rank", "architecture"]).reset_index(drop=True)
+
+
+def _top_rows(grid: Grid, level: float, n_boot: int, seed: int) -> list[dict]:
+    """One row per dataset of one metric: the top two architectures by mean, the corrected test
+    of the top one against all others there (``p_top``; ``clear`` when it reaches the level), how
+    often the top place moves when seeds are redrawn, and the metric's tests and verdict."""
+    p = pairwise_p(grid.values)
+    present = np.isfinite(grid.values).any(axis=-1)
+    in_study = present.any(axis=0)
+    means = _means(grid.values)
+    p_supported, p_contradicted = (float(x) for x in verdict_p(grid.values))
+    word = str(metric_verdicts(np.array(p_supported), np.array(p_contradicted), level))
+    unbeaten = [
+        architecture
+        for architecture, p_beaten, tested in zip(
+            grid.architectures, beaten_p(p), in_study, strict=True
         )
-    changes = [RANK_METRICS[m] for m, c in common.items() if not c]
-    if changes:
-        how = (
-            f"the top place changes across the {n_datasets} datasets by {' and by '.join(changes)}"
+        if tested and p_beaten > level
+    ]
+    shares = top_change_share(grid.values, n_boot, seed)
+    rows = []
+    for d, dataset in enumerate(grid.datasets):
+        order = sorted(np.flatnonzero(present[d]), key=lambda k: (-means[d, k], k))
+        top = order[0]
+        p_top = winner_p(p[[d]], present[[d]])[top] * in_study.sum()
+        row = {
+            "dataset": dataset,
+            "dataset_label": grid.labels[d],
+            "n_architectures": len(order),
+            "min_runs": int(np.isfinite(grid.values[d][present[d]]).sum(axis=-1).min()),
+            "top": grid.architectures[top],
+            "top_mean": means[d, top],
+            "top_std": finite_std(grid.values[d, top]),
+            "p_top": min(1.0, p_top) if len(order) > 1 else np.nan,
+            "top_change_share": shares[d],
+            "unbeaten": ", ".join(unbeaten),
+            "p_supported": p_supported,
+            "p_contradicted": p_contradicted,
+            "level": level,
+            "metric_verdict": word,
+        }
+        if len(order) > 1:
+            second = order[1]
+            row |= {
+                "runner_up": grid.architectures[second],
+                "runner_up_mean": means[d, second],
+                "runner_up_std": finite_std(grid.values[d, second]),
+                "margin": means[d, top] - means[d, second],
+            }
+        row["clear"] = bool(row["p_top"] <= level)
+        rows.append(row)
+    return rows
+
+
+def top_architectures(runs: pd.DataFrame, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Per metric and dataset: the top architecture and the runner-up by mean, whether the top
+    is significantly above all others, how often it changes when seeds are resampled
+    (``n_boot`` bootstraps), and, repeated on each of the metric's rows, the metric's tests:
+    ``p_supported``, ``p_contradicted``, the ``level`` each is held to, the architectures not
+    significantly below another on any dataset (``unbeaten``) and ``metric_verdict``."""
+    metrics = _ranked_metrics(runs)
+    level = metric_level(len(metrics))
+    frames = []
+    for metric in metrics:
+        grid = metric_grid(runs, metric)
+        top = pd.DataFrame(_top_rows(grid, level, n_boot, seed))
+        frames.append(top.assign(metric=metric, n_distinct_tops=top["top"].nunique()))
+    if not frames:
+        return pd.DataFrame(columns=TOP_COLUMNS)
+    return pd.concat(frames, ignore_index=True).reindex(columns=TOP_COLUMNS)
+
+
+def _top_text(row: pd.Series) -> str:
+    """One dataset's top place: who, by how much, whether the test separates it, how stable."""
+    if pd.isna(row["runner_up"]):
+        return f"{row['dataset_label']}: {row['top']} (the only architecture)"
+    separated = "clear" if row["clear"] else "not clear"
+    return (
+        f"{row['dataset_label']}: {row['top']} ({mean_std(row['top_mean'], row['top_std'])}), "
+        f"ahead of {row['runner_up']} by {number(row['margin'])}; above all others "
+        f"{p_value(row['p_top'])} (corrected), {separated}; another architecture tops "
+        f"{percent(row['top_change_share'])} of seed resamples"
+    )
+
+
+def _gap_needed(rows: pd.DataFrame) -> str:
+    """How large a gap one test of the 'supported' rule needs with the fewest runs present, in
+    standard errors: the runs' own limit on what they can show."""
+    runs = int(rows["min_runs"].min())
+    if runs < 2:
+        return "an architecture with a single run cannot be tested"
+    tests = len(rows) * (int(rows["n_architectures"].max()) - 1)
+    needed = stats.t.isf(rows["level"].iloc[0] / tests, runs - 1)
+    return (
+        f"with {runs} runs per architecture a gap must reach {number(needed)} standard errors "
+        f"to count against the {tests} tests each architecture gets"
+    )
+
+
+def _metric_reason(rows: pd.DataFrame) -> str:
+    """Why one metric's verdict is what it is, with the p-values against its level."""
+    row = rows.iloc[0]
+    label, level = RANK_METRICS[row["metric"]], number(row["level"])
+    if pd.isna(row["p_supported"]):
+        return f"by {label} fewer than two datasets or architectures have runs, so nothing to test"
+    if row["metric_verdict"] == SUPPORTED:
+        return (
+            f"by {label} every architecture is significantly below another on at least one "
+            f"dataset (largest corrected p = {number(row['p_supported'])} ≤ {level})"
         )
-        if tied:
-            how += f" (some top places are shared, equal means, by {' and by '.join(tied)})"
-        return verdict("supported", f"no architecture is on top everywhere: {how}; {clear}")
-    if tied:
-        return verdict(
-            "insufficient data",
-            f"by {' and by '.join(tied)} an architecture is on top of every dataset or shares "
-            f"the top place; exact ties (equal means) leave open whether one architecture wins "
-            f"everywhere; {clear}",
+    if row["metric_verdict"] == CONTRADICTED:
+        return (
+            f"by {label} {row['top']} is significantly above every other architecture on every "
+            f"dataset (corrected p = {number(row['p_contradicted'])} ≤ {level})"
         )
-    return verdict(
-        "supported",
-        "no architecture is on top everywhere: each metric has one winner on every dataset, but "
-        "not the same one ("
-        + ", ".join(f"{RANK_METRICS[m]}: {a}" for m, a in single.items())
-        + f"); {clear}",
+    unbeaten = row["unbeaten"].split(", ")
+    return (
+        f"by {label} {len(unbeaten)} of {rows['n_architectures'].max()} architectures "
+        f"({row['unbeaten']}) {'is' if len(unbeaten) == 1 else 'are'} not significantly below "
+        f"another on any dataset (largest "
+        f"corrected p = {number(row['p_supported'])}) and none is significantly above all others "
+        f"everywhere (corrected p = {number(row['p_contradicted'])}); each needs ≤ {level}, and "
+        f"{_gap_needed(rows)}"
     )
 
 
 def describe(top: pd.DataFrame) -> list[str]:
-    """Plain-words verdict: contradicted only if one architecture alone tops every dataset by DCI
-    and by CES; supported when no architecture is on top of every dataset, or when each metric
-    has another sole winner; insufficient data when only exact ties stand between an
-    architecture and the top of every dataset. With how many top places are clear of noise."""
+    """Plain-words verdict: supported when, by some metric, every architecture is significantly
+    below another on some dataset; contradicted when, by some metric, one architecture is
+    significantly above all others on every dataset; inconclusive when neither or both happen.
+    Then per metric its tests and each dataset's top place."""
     if top.empty:
         return [verdict("insufficient data", "no run reports DCI disentanglement or CES.")]
-    winners = winners_by_metric(top)
-    n_datasets = top["dataset"].nunique()
-    lines = []
-    if n_datasets < 2:
-        tops = " and ".join(
-            f"{_top_name(row)} by {RANK_METRICS[row['metric']]}" for _, row in top.iterrows()
+    metrics = top.drop_duplicates("metric")
+    word = str(finding_verdicts(metrics["metric_verdict"].to_numpy()))
+    reasons = "; ".join(_metric_reason(rows) for _, rows in top.groupby("metric", sort=False))
+    if top["dataset"].nunique() < 2:
+        reasons = "one dataset, so whether the top architecture changes across datasets is untested"
+    elif word == INCONCLUSIVE and metrics["metric_verdict"].nunique() > 1:
+        reasons = f"the metrics disagree: {reasons}"
+    lines = [
+        verdict(
+            word,
+            f"{reasons}. One-sided Welch t-tests (min(n) - 1 degrees of freedom) between "
+            "architectures on each dataset over seeds, Bonferroni-corrected; each metric's two "
+            "verdicts are held to the level shown, "
+            f"so with roughly normal seed noise a verdict is wrong in at most {percent(ALPHA)} "
+            "of studies.",
         )
-        same = len(set(top["top"])) == 1 and len(top) > 1 and top["tied_top"].isna().all()
-        lines.append(
-            verdict(
-                "insufficient data",
-                "one dataset, so whether the top architecture changes across datasets is "
-                f"untested. On it the top architecture is {tops}"
-                + (" (the same by both)." if same else "."),
-            )
-        )
-    else:
-        lines.append(_cross_dataset_verdict(top, winners, n_datasets))
+    ]
     for metric, label in RANK_METRICS.items():
         rows = top[top["metric"] == metric]
         if rows.empty:
             lines.append(f"- {label}: no run reports it.")
             continue
-        distinct = winners[metric]
         lines.append(
-            f"- {label}: {len(distinct)} distinct top architecture(s) over {len(rows)} dataset(s)."
+            f"- {label}: {rows['metric_verdict'].iloc[0]}; {rows['n_distinct_tops'].iloc[0]} "
+            f"distinct top architecture(s) by mean over {len(rows)} dataset(s)."
         )
         lines.extend(f"  - {_top_text(row)}" for _, row in rows.iterrows())
     return lines
