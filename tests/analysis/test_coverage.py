@@ -74,7 +74,7 @@ def test_tables_stage_on_a_partial_study_writes_everything_and_names_the_gaps(tm
     assert "11 of 12 expected runs" in findings and "Missing runs: 1" in findings
     assert "dsprites/vae/seed0" in findings
     assert "MIG" in findings.split("Metrics no run reports")[1].split("\n")[0]
-    assert "No VQ-VAE run has both CES values (no VQ-VAE run reports ces_discrete)" in findings
+    assert "Discrete CES: no VQ-VAE run reports both CES values." in findings
     summary = (out / "summary.md").read_text()
     assert "MIG" not in summary and "DCI-D" in summary
     for stem in ("ces_dci_correlation", "capacity_bottleneck", "vq_discrete_ces"):

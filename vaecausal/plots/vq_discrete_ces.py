@@ -2,9 +2,10 @@
 (swap codes), with the other architectures' continuous CES on the same dataset for scale.
 
 Bars are means over seeds, dots single runs, on a per-pixel scale (RMS) so datasets share an axis.
-The label over each group is the paired ratio discrete / continuous from the findings table and,
-where the runs report it, the share of continuous perturbations that changed the code: a
-continuous CES near zero means little only if the codes did not change.
+The label over each group is, from the findings table, the tested ratio R of VQ-VAE's continuous
+CES to the other architectures' (geometric means) with its 95% interval, the paired ratio
+discrete / continuous and, where the runs report it, the share of continuous perturbations that
+changed the code: a continuous CES near zero means little only if the codes did not change.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vaecausal.analysis.coverage import DISCRETE_ARCHITECTURES
+from vaecausal.analysis.findings.discrete import MARGIN
 from vaecausal.plots.style import unavailable_figure
 
 TITLE = "VQ-VAE: continuous vs discrete causal effect strength"
@@ -21,7 +23,7 @@ TITLE = "VQ-VAE: continuous vs discrete causal effect strength"
 BARS = (
     ("VQ-VAE, continuous (perturb z_e)", "ces_rms", True, "#9ecae1"),
     ("VQ-VAE, discrete (swap codes)", "ces_discrete_rms", True, "#08519c"),
-    ("other architectures, continuous (median)", "ces_rms", False, "0.75"),
+    ("other architectures, continuous (mean of architecture means)", "ces_rms", False, "0.75"),
 )
 DOTS = "dot: one VQ-VAE run / one other architecture's mean"
 
@@ -46,19 +48,31 @@ def _once(label: str, labelled: set[str]) -> str | None:
     return label
 
 
+def _ratio_label(row: tuple) -> str:
+    """'R estimate [low, high]' (no interval where the dataset is untested), or 'R n/a'."""
+    ratio, low, high = (
+        row.continuous_to_others,
+        row.continuous_to_others_ci_low,
+        row.continuous_to_others_ci_high,
+    )
+    if np.isnan(ratio):
+        return "R n/a"
+    return f"R {ratio:.2g}" + ("" if np.isnan(low) else f" [{low:.2g}, {high:.2g}]")
+
+
 def _group_label(row: tuple) -> str:
-    """'×ratio', with the mean code-change share beneath where runs report it."""
-    ratio, share = row.discrete_to_continuous, row.code_change_share_mean
-    text = "n/a" if np.isnan(ratio) else f"×{ratio:.3g}"
-    return text if np.isnan(share) else f"{text}\n{100 * share:.0f}% codes changed"
+    """R with its interval, 'disc. ×ratio', and the mean code-change share where reported."""
+    paired = row.discrete_to_continuous
+    lines = [_ratio_label(row), "disc. n/a" if np.isnan(paired) else f"disc. ×{paired:.3g}"]
+    if not np.isnan(row.code_change_share_mean):
+        lines.append(f"{100 * row.code_change_share_mean:.0f}% codes changed")
+    return "\n".join(lines)
 
 
 def plot(runs: pd.DataFrame, discrete: pd.DataFrame) -> plt.Figure:
     """``runs``: the tidy runs table; ``discrete``: finding (iv)'s table."""
     if discrete.empty:
         return unavailable_figure(TITLE, "the study has no VQ-VAE run")
-    if "ces_discrete_rms" not in runs or runs["ces_discrete_rms"].isna().all():
-        return unavailable_figure(TITLE, "no VQ-VAE run reports discrete CES yet")
     datasets = list(discrete["dataset"])
     width = 0.26
     labelled: set[str] = set()
@@ -90,7 +104,7 @@ def plot(runs: pd.DataFrame, discrete: pd.DataFrame) -> plt.Figure:
     top = axis.get_ylim()[1]
     for i, row in enumerate(discrete.itertuples()):
         axis.text(i, top * 1.02, _group_label(row), ha="center", va="bottom", fontsize=9)
-    axis.set_ylim(0, top * 1.2)
+    axis.set_ylim(0, top * 1.3)
     axis.set_xticks(range(len(datasets)))
     axis.set_xticklabels(discrete["dataset_label"])
     axis.set_ylabel("CES, RMS pixel change (intensity 0–1)")
@@ -108,8 +122,8 @@ def plot(runs: pd.DataFrame, discrete: pd.DataFrame) -> plt.Figure:
     )
     axis.set_title(
         TITLE
-        + "\nbars: mean over seeds; ×: discrete / continuous CES (paired over runs)"
-        + "\n%: continuous perturbations that changed the code",
+        + f"\nR: VQ-VAE / others, continuous CES (geometric means, 95% CI; near zero < {MARGIN:g})"
+        + "\ndisc.: discrete / continuous CES (paired); %: perturbations that changed the code",
         fontsize=10.5,
     )
     figure.tight_layout()

@@ -59,5 +59,5 @@ def compute(runs: pd.DataFrame, resampling: Resampling = DEFAULT_RESAMPLING) -> 
         capacity=capacity_table(runs, n_boot=resampling.n_boot, seed=resampling.seed),
         ranks=architecture_ranks(runs),
         top=top_architectures(runs, n_boot=resampling.n_boot, seed=resampling.seed),
-        discrete=discrete_comparison(runs, n_boot=resampling.n_boot, seed=resampling.seed),
+        discrete=discrete_comparison(runs),
     )
