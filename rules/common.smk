@@ -97,6 +97,7 @@ ALL_RUNS = expand(
 FINDINGS_TABLES = (
     "ces_dci_correlation",
     "capacity_bottleneck",
+    "capacity_trend",
     "architecture_ranks",
     "top_architectures",
     "vq_discrete_ces",

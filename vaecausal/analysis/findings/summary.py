@@ -86,7 +86,7 @@ def render(findings: Findings, available: Available, resampling: Resampling) -> 
         "## (i) CES–DCI trade-off",
         "\n\n".join(_paragraphs(tradeoff.describe(findings.correlations))),
         "## (ii) β-VAE capacity bottleneck",
-        "\n\n".join(_paragraphs(capacity.describe(findings.capacity))),
+        "\n\n".join(_paragraphs(capacity.describe(findings.capacity, findings.capacity_trend))),
         "## (iii) No single winner",
         "\n\n".join(_paragraphs(ranking.describe(findings.top))),
         "## (iv) Discrete limitation of VQ-VAE",
