@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from tests.analysis.synthetic import study
+from tests.analysis.synthetic import study, write_metrics
 from vaecausal.analysis.findings import capacity
 from vaecausal.analysis.findings.capacity import (
     capacity_table,
@@ -22,6 +22,8 @@ from vaecausal.analysis.findings.capacity import (
 )
 from vaecausal.analysis.stats import welch_contrast
 from vaecausal.plots import capacity_bottleneck
+from vaecausal.stages import tables
+from vaecausal.stages.logs import stage_log
 
 # Seed-to-seed deviations with mean 0, so each level's means are exactly the designed ones.
 OFFSETS = {"vae": (0.03, -0.03, 0.0), "beta_vae": (-0.02, 0.04, -0.02)}
@@ -257,3 +259,21 @@ def test_figure_draws_each_sweeps_slope_and_names_what_is_off_the_axis():
     assert "least-squares slope over a sweep" in texts and "Welch t 95% CI" in texts
     assert "Not on the ratio axis: celeba: factors are annotated attributes" in texts
     plt.close(figure)
+
+
+def test_tables_stage_pairs_size_variants_by_the_families_it_is_given(tmp_path):
+    runs = sweep_runs((0.1, -0.05, -0.2))
+    paths = write_metrics(runs.drop(columns=["family"]), tmp_path / "metrics")  # as metrics.json
+    families = {f"{family}_d{size}": family for family in ("vae", "beta_vae") for size in SWEEP}
+    with stage_log(tmp_path / "log.txt") as log:
+        tables.run(paths, tmp_path / "tables", log, families=families)
+    written = pd.read_csv(tmp_path / "tables" / "runs.csv")
+    assert set(written["family"]) == {"vae", "beta_vae"}
+    trend = pd.read_csv(tmp_path / "tables" / "capacity_trend.csv")
+    assert trend["slope"].iloc[0] == pytest.approx(
+        np.polyfit(5 / np.array(SWEEP), (0.1, -0.05, -0.2), 1)[0]
+    )
+    assert (
+        "**Verdict: supported.** β-VAE − VAE DCI"
+        in (tmp_path / "tables" / "findings.md").read_text()
+    )
