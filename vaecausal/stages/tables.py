@@ -45,8 +45,8 @@ def run(
     existing = [p for p in metrics_paths if Path(p).exists()]
     available = load_available(existing, expected_runs)
     runs = available.runs
-    runs = runs.assign(family=runs["architecture"].map(dict(families or {})))
-    runs["family"] = runs["family"].fillna(runs["architecture"])
+    families = dict(families or {})
+    runs = runs.assign(family=[families.get(arch, arch) for arch in runs["architecture"]])
     runs.to_csv(out_dir / "runs.csv", index=False)
     available.missing.to_csv(out_dir / MISSING_FILE, index=False)
     metric_coverage(runs).to_csv(out_dir / COVERAGE_FILE, index=False)
