@@ -218,9 +218,10 @@ def mc_se(rate: float) -> float:
 @pytest.mark.parametrize("levels", [3, 4])
 @pytest.mark.parametrize("noise", ["equal", "unequal"])
 def test_without_a_trend_decisive_verdicts_stay_within_five_percent(n_seeds, levels, noise):
-    """Measured (4000 draws each, MC SE at most 0.0025): supported 1.1-2.4%, contradicted
-    0.7-2.2%, together 1.8-4.6% over these 8 cases (equal s.d. 0.03, or VAE s.d. 0.01 and
-    beta-VAE 0.06). Welch's degrees of freedom make the test conservative at equal variances."""
+    """Measured (4000 draws each; MC SE 0.0025 at a 2.5% rate, 0.0034 at 5%): supported 1.1-2.4%,
+    contradicted 0.7-2.2%, together 1.8-4.6% over these 8 cases (equal s.d. 0.03, or VAE s.d.
+    0.01 and beta-VAE 0.06). Welch's degrees of freedom make the test conservative at equal
+    variances."""
     sd_vae, sd_beta = (0.03, 0.03) if noise == "equal" else (0.01, 0.06)
     words = simulated_verdicts(0.0, n_seeds, levels, 10 * n_seeds + levels, sd_vae, sd_beta)
     supported, decisive = np.mean(words == "supported"), np.mean(words != "inconclusive")

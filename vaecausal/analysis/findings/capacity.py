@@ -305,7 +305,8 @@ def _verdict_line(capacity: pd.DataFrame, trend: pd.DataFrame) -> str:
     tested = trend.dropna(subset=["slope"])
     if tested.empty:
         return verdict("inconclusive", _no_sweep_reason(capacity))
-    row = tested.iloc[-1]  # the pooled row comes last
+    pooled = tested[tested["dataset"] == POOLED]
+    row = (pooled if len(pooled) else tested).iloc[0]  # the pooled row, else the one sweep
     where = (
         f"the latent-size sweeps of {len(tested) - 1} datasets (slopes within datasets, pooled)"
         if row["dataset"] == POOLED
