@@ -50,6 +50,14 @@ def dataset_entry(dataset):
     return entry
 
 
+def architecture_entry(arch):
+    """What `train` reads of an architecture: its family is for the analysis, and its own latent
+    size reaches the model through STUDY.model_settings, so neither is a parameter of the run."""
+    entry = asdict(STUDY.architectures[arch])
+    del entry["family"], entry["n_latents"]
+    return entry
+
+
 def downloaded_files(wildcards):
     spec = STUDY.datasets[wildcards.dataset]
     return [f"{DOWNLOAD_DIR}/{spec.name}/{f.name}" for f in spec.files]
@@ -97,6 +105,7 @@ ALL_RUNS = expand(
 FINDINGS_TABLES = (
     "ces_dci_correlation",
     "capacity_bottleneck",
+    "capacity_trend",
     "architecture_ranks",
     "top_architectures",
     "vq_discrete_ces",

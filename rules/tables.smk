@@ -22,6 +22,7 @@ rule tables:
             for arch in STUDY.architectures
             for seed in STUDY.seeds
         ],
+        families={arch: spec.family for arch, spec in STUDY.architectures.items()},
     log:
         log_path("tables", "tables"),
     benchmark:

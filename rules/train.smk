@@ -11,8 +11,8 @@ rule train:
         losses=f"{RUN}/losses.csv",
         summary=f"{RUN}/train_summary.json",
     params:
-        architecture=lambda wildcards: asdict(STUDY.architectures[wildcards.arch]),
-        model=SETTINGS["model"],
+        architecture=lambda wildcards: architecture_entry(wildcards.arch),
+        model=lambda wildcards: STUDY.model_settings(wildcards.arch),
         training=SETTINGS["training"],
     log:
         log_path("train", RUN_ID),

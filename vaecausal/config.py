@@ -50,13 +50,26 @@ class DatasetSpec:
     files: tuple[FileSpec, ...]
 
 
+# Keys of an architecture entry that are not its objective's hyperparameters: the objective, and
+# what a size variant of another architecture may set.
+VARIANT_KEYS = ("family", "n_latents")
+ARCHITECTURE_KEYS = ("objective", *VARIANT_KEYS)
+
+
 @dataclass(frozen=True)
 class ArchitectureSpec:
-    """An architecture of the study: its objective and that objective's hyperparameters."""
+    """An architecture of the study: its objective and that objective's hyperparameters.
+
+    ``family`` names the architecture this one is a size variant of (itself unless the entry says
+    otherwise) and ``n_latents`` its own latent size (None: the study's ``model.n_latents``), so
+    that a study can train one family at several latent sizes (a latent-size sweep).
+    """
 
     name: str
     objective: str
     hyperparameters: dict[str, Any]
+    family: str
+    n_latents: int | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,13 @@ class Study:
     @property
     def study_dir(self) -> str:
         return f"{self.results_dir}/{self.name}"
+
+    def model_settings(self, architecture: str) -> dict[str, Any]:
+        """The model settings ``architecture`` trains with: the study's, with its own latent size
+        where it sets one."""
+        n_latents = self.architectures[architecture].n_latents
+        model = self.settings["model"]
+        return model if n_latents is None else {**model, "n_latents": n_latents}
 
 
 def _without_required(schema: Any) -> Any:
@@ -130,9 +150,54 @@ def _schema_messages(config: Mapping[str, Any]) -> list[str]:
     return sorted(set(messages))
 
 
-def _reference_messages(config: Mapping[str, Any]) -> list[str]:
+def _settings_of(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """An architecture entry without the keys a size variant may change."""
+    return {k: v for k, v in entry.items() if k not in VARIANT_KEYS}
+
+
+def _family_messages(architectures: Mapping[str, Any]) -> list[str]:
+    """A family names a defined architecture (not itself a variant) whose objective and
+    hyperparameters the variant repeats: its runs may differ from the family's only in size."""
     messages = []
+    for name, entry in architectures.items():
+        family = entry.get("family", name)
+        key = f"config key 'architectures.{name}.family'"
+        if family == name:
+            continue
+        if family not in architectures:
+            messages.append(f"{key}: unknown architecture '{family}'")
+        elif architectures[family].get("family", family) != family:
+            messages.append(f"{key}: '{family}' is itself a variant of another family")
+        elif _settings_of(entry) != _settings_of(architectures[family]):
+            messages.append(
+                f"{key}: the settings differ from those of '{family}' (a variant may change "
+                "only n_latents)"
+            )
+    return messages
+
+
+def _latent_size_messages(config: Mapping[str, Any], study_name: str) -> list[str]:
+    """Two architectures of one family at one latent size in a study would train the same model
+    twice (same seeds, same settings) and pass duplicates off as independent runs."""
+    study = config["studies"][study_name]
+    default = deep_merge(config["defaults"], study.get("overrides", {}))["model"]["n_latents"]
+    seen: dict[tuple[str, int], str] = {}
+    messages = []
+    for name in study.get("architectures", []):
+        entry = config["architectures"][name]
+        size = (entry.get("family", name), entry.get("n_latents", default))
+        if size in seen:
+            messages.append(
+                f"config key 'studies.{study_name}.architectures': '{seen[size]}' and '{name}' "
+                f"are family '{size[0]}' at the same n_latents {size[1]} (the same model twice)"
+            )
+        seen.setdefault(size, name)
+    return messages
+
+
+def _reference_messages(config: Mapping[str, Any]) -> list[str]:
     architectures = config.get("architectures", {})
+    messages = _family_messages(architectures)
     datasets = config.get("datasets", {})
     for study_name, study in config.get("studies", {}).items():
         for field, known in (("architectures", architectures), ("datasets", datasets)):
@@ -152,6 +217,9 @@ def _reference_messages(config: Mapping[str, Any]) -> list[str]:
                     )
         if not dataset.get("procedural", False) and "files" not in dataset:
             messages.append(f"config key 'datasets.{name}.files': required for a real dataset")
+    if not messages:
+        for study_name in config.get("studies", {}):
+            messages.extend(_latent_size_messages(config, study_name))
     study = config.get("study")
     if study not in config.get("studies", {}):
         known = ", ".join(sorted(config.get("studies", {})))
@@ -205,8 +273,10 @@ def load_study(config: Mapping[str, Any], study: str | None = None) -> Study:
             name=arch,
             objective=config["architectures"][arch]["objective"],
             hyperparameters={
-                k: v for k, v in config["architectures"][arch].items() if k != "objective"
+                k: v for k, v in config["architectures"][arch].items() if k not in ARCHITECTURE_KEYS
             },
+            family=config["architectures"][arch].get("family", arch),
+            n_latents=config["architectures"][arch].get("n_latents"),
         )
         for arch in raw["architectures"]
     }

@@ -7,4 +7,10 @@ from vaecausal.stages.logs import stage_log
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with stage_log(sm.log[0]) as log:
-    tables.run(list(sm.input.metrics), Path(sm.output[0]).parent, log, sm.params.expected)
+    tables.run(
+        list(sm.input.metrics),
+        Path(sm.output[0]).parent,
+        log,
+        sm.params.expected,
+        families=sm.params.families,
+    )

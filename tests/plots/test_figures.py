@@ -69,7 +69,9 @@ def test_figures_say_why_their_data_are_missing(tmp_path):
     folder = tables_of(PARTIAL["tiny"](), tmp_path)
     runs = pd.read_csv(folder / "runs.csv")
     capacity = capacity_bottleneck.plot(pd.read_csv(folder / "capacity_bottleneck.csv"))
-    assert "not available:\nthe runs report no number of varying" in texts(capacity)
+    assert "not available:\nno factors/latents ratio (dSprites:\nn_factors or n_latents not" in (
+        texts(capacity)
+    )
     vq = vq_discrete_ces.plot(runs, pd.read_csv(folder / "vq_discrete_ces.csv"))
     assert "the study has no VQ-VAE run" in texts(vq)
     scatter = ces_vs_dci.plot(runs, pd.read_csv(folder / "ces_dci_correlation.csv"))
@@ -94,7 +96,8 @@ def test_scatter_annotates_the_findings_table_numbers(tmp_path):
 def test_capacity_names_datasets_on_the_axis_and_a_sweep_gets_lines(tmp_path):
     folder = tables_of(PARTIAL["full"](), tmp_path)
     capacity = pd.read_csv(folder / "capacity_bottleneck.csv")
-    assert "CelebA (40/10)" in texts(capacity_bottleneck.plot(capacity))
+    named = texts(capacity_bottleneck.plot(capacity))
+    assert "dSprites (5/10)" in named and "Not on the ratio axis: CelebA: factors are" in named
     sweep = pd.concat(
         [
             capacity.assign(n_latents=d, factors_per_latent=capacity["n_factors"] / d)

@@ -1,8 +1,10 @@
 """Finding (ii): DCI of beta-VAE and VAE against varying factors per latent dimension (left), and
-their difference with its bootstrap 95% CI (right).
+their difference with its Welch t 95% CI (right), with the least-squares slope that the verdict
+tests drawn through each latent-size sweep.
 
 Each x tick names the dataset and its factors/latents, since datasets sit close on that axis and
 point labels would collide. A latent-size sweep shows as one line per dataset on a numeric axis.
+Datasets without a ratio (CelebA: its factors are attributes) are named under the figure.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
-from vaecausal.analysis.findings.capacity import BASELINE, TREATED
+from vaecausal.analysis.findings.capacity import BASELINE, POOLED, TREATED
 from vaecausal.plots.style import (
     architecture_label,
     architecture_markers,
@@ -102,7 +104,22 @@ def _dci_panel(axis: plt.Axes, table: pd.DataFrame) -> None:
     axis.set_title("DCI per architecture")
 
 
-def _difference_panel(axis: plt.Axes, table: pd.DataFrame) -> None:
+def _slope_lines(axis: plt.Axes, table: pd.DataFrame, trend: pd.DataFrame) -> None:
+    """Each swept dataset's fitted slope, through the mean of its gaps at its mean ratio (where a
+    least-squares line passes), over the ratios it spans: straight in the ratio, so it bends on the
+    log axis."""
+    swept = table[table["in_trend"].astype(bool)]
+    label = "least-squares slope over a sweep"
+    for row in trend[trend["dataset"] != POOLED].dropna(subset=["slope"]).itertuples():
+        levels = swept[swept["dataset"] == row.dataset]
+        ratios = np.linspace(row.ratio_low, row.ratio_high, 50)
+        centre = levels["factors_per_latent"].mean()
+        gaps = levels["difference"].mean() + row.slope * (ratios - centre)
+        axis.plot(ratios, gaps, color="tab:red", linestyle="--", linewidth=1.2, label=label)
+        label = None
+
+
+def _difference_panel(axis: plt.Axes, table: pd.DataFrame, trend: pd.DataFrame | None) -> None:
     compared = table.dropna(subset=["difference"])
     if compared.empty:
         unavailable(axis, "no dataset has both VAE and β-VAE runs")
@@ -121,30 +138,49 @@ def _difference_panel(axis: plt.Axes, table: pd.DataFrame) -> None:
         fmt="o",
         color="0.2",
         capsize=3,
-        label="β-VAE − VAE, difference of means, bootstrap 95% CI",
+        label="β-VAE − VAE, difference of means, Welch t 95% CI",
     )
     axis.axhline(0, color="0.5", linewidth=1)
     _sweep_lines(axis, compared, "difference", "0.2", name=True)
+    if trend is not None:
+        _slope_lines(axis, compared, trend)
     _x_axis(axis, compared)
     axis.set_ylabel("DCI difference, β-VAE − VAE")
     axis.set_title("β-VAE minus VAE")
 
 
-def plot(capacity: pd.DataFrame) -> plt.Figure:
-    """``capacity``: finding (ii)'s table."""
+def _off_axis(capacity: pd.DataFrame) -> str:
+    """Names of the datasets compared without a ratio, with the reason the table gives."""
+    rows = capacity[capacity["factors_per_latent"].isna()].drop_duplicates("dataset")
+    return "; ".join(f"{r.dataset_label}: {r.note}" for r in rows.itertuples())
+
+
+def plot(capacity: pd.DataFrame, trend: pd.DataFrame | None = None) -> plt.Figure:
+    """``capacity`` and ``trend``: finding (ii)'s tables (without ``trend`` no slope is drawn)."""
     table = capacity.dropna(subset=["factors_per_latent"])
     if table.empty:
         reason = (
             "the study has no VAE or β-VAE run"
             if capacity.empty
-            else "the runs report no number of varying factors or latent dimensions"
+            else "no factors/latents ratio (" + _off_axis(capacity) + ")"
         )
         return unavailable_figure(TITLE, reason)
     figure, (left, right) = plt.subplots(1, 2, figsize=(9.5, 4.4))
     _dci_panel(left, table.sort_values("factors_per_latent"))
-    _difference_panel(right, table.sort_values("factors_per_latent"))
+    _difference_panel(right, table.sort_values("factors_per_latent"), trend)
     handles = [h for axis in (left, right) for h in axis.get_legend_handles_labels()[0]]
-    figure.legend(handles=handles, loc="lower center", ncol=2, frameon=False, fontsize=8.5)
+    off_axis = _off_axis(capacity)
+    footnote = 0.035 if off_axis else 0.0  # height kept free under the legend for the footnote
+    figure.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, footnote),
+        ncol=2,
+        frameon=False,
+        fontsize=8.5,
+    )
+    if off_axis:
+        figure.text(0.5, 0.01, "Not on the ratio axis: " + off_axis, ha="center", fontsize=7.5)
     figure.suptitle(TITLE, fontsize=11)
-    figure.tight_layout(rect=(0, 0.07, 1, 1))
+    figure.tight_layout(rect=(0, 0.11 + footnote, 1, 1))
     return figure

@@ -30,7 +30,7 @@ FIGURES: dict[str, tuple[tuple[str, ...], Callable[..., plt.Figure]]] = {
     "causal_metric_heatmap": (("runs",), causal_metric_heatmap.plot),
     "architecture_ranks": (("architecture_ranks", "top_architectures"), architecture_ranks.plot),
     "vq_discrete_ces": (("runs", "vq_discrete_ces"), vq_discrete_ces.plot),
-    "capacity_bottleneck": (("capacity_bottleneck",), capacity_bottleneck.plot),
+    "capacity_bottleneck": (("capacity_bottleneck", "capacity_trend"), capacity_bottleneck.plot),
 }
 INPUT_TABLES = sorted({stem for stems, _ in FIGURES.values() for stem in stems})
 

@@ -30,18 +30,23 @@ def run(
     log: Log,
     expected_runs: Iterable[Mapping] | None = None,
     resampling: Resampling = DEFAULT_RESAMPLING,
+    families: Mapping[str, str] | None = None,
 ) -> None:
     """Aggregate the ``metrics.json`` files in ``metrics_paths`` that exist and can be read.
 
     ``expected_runs``: one mapping per planned run (``dataset``, ``architecture``, ``seed``); the
     planned runs without a readable file are written to ``missing_runs.csv`` and named in
     ``findings.md``. Paths that do not exist are skipped, so a rule may pass every planned path.
+    ``families``: architecture -> the family it is a size variant of (the study's configuration);
+    runs.csv records it as ``family`` (an architecture's own name where not given).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     existing = [p for p in metrics_paths if Path(p).exists()]
     available = load_available(existing, expected_runs)
     runs = available.runs
+    families = dict(families or {})
+    runs = runs.assign(family=[families.get(arch, arch) for arch in runs["architecture"]])
     runs.to_csv(out_dir / "runs.csv", index=False)
     available.missing.to_csv(out_dir / MISSING_FILE, index=False)
     metric_coverage(runs).to_csv(out_dir / COVERAGE_FILE, index=False)

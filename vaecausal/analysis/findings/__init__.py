@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from vaecausal.analysis.findings.capacity import capacity_table
+from vaecausal.analysis.findings.capacity import capacity_table, capacity_trend
 from vaecausal.analysis.findings.discrete import discrete_comparison
 from vaecausal.analysis.findings.ranking import architecture_ranks, top_architectures
 from vaecausal.analysis.findings.tradeoff import ces_dci_correlations
@@ -22,6 +22,7 @@ from vaecausal.analysis.findings.tradeoff import ces_dci_correlations
 TABLE_FILES = {
     "ces_dci_correlation": "correlations",
     "capacity_bottleneck": "capacity",
+    "capacity_trend": "capacity_trend",
     "architecture_ranks": "ranks",
     "top_architectures": "top",
     "vq_discrete_ces": "discrete",
@@ -32,6 +33,7 @@ TABLE_FILES = {
 class Findings:
     correlations: pd.DataFrame  # (i)
     capacity: pd.DataFrame  # (ii)
+    capacity_trend: pd.DataFrame  # (ii)
     ranks: pd.DataFrame  # (iii)
     top: pd.DataFrame  # (iii)
     discrete: pd.DataFrame  # (iv)
@@ -54,9 +56,11 @@ DEFAULT_RESAMPLING = Resampling()
 
 def compute(runs: pd.DataFrame, resampling: Resampling = DEFAULT_RESAMPLING) -> Findings:
     """All four findings from the runs table (any subset of runs and metric columns)."""
+    capacity = capacity_table(runs)
     return Findings(
         correlations=ces_dci_correlations(runs, n_perm=resampling.n_perm, seed=resampling.seed),
-        capacity=capacity_table(runs, n_boot=resampling.n_boot, seed=resampling.seed),
+        capacity=capacity,
+        capacity_trend=capacity_trend(capacity),
         ranks=architecture_ranks(runs),
         top=top_architectures(runs, n_boot=resampling.n_boot, seed=resampling.seed),
         discrete=discrete_comparison(runs),
