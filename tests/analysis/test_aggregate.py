@@ -95,3 +95,27 @@ def test_a_latent_size_sweep_splits_the_summary(tmp_path):
     summary = summarise(runs)
     assert len(summary) == 8 and "n_latents" in summary
     assert "n_latents" in to_markdown(summary)
+
+
+def test_collapsed_runs_are_flagged_in_the_runs_the_summary_and_the_findings(tmp_path):
+    from vaecausal.analysis.coverage import load_available
+    from vaecausal.analysis.findings.summary import coverage_lines
+
+    paths = write_runs(tmp_path)
+    collapse = {
+        0: {"n_active": 0},  # every posterior at the prior
+        1: {"reconstruction_loss": 5.0},  # no better than the mean image
+    }
+    for index, path in enumerate(paths):
+        record = json.loads(path.read_text())
+        record.update({"n_active": 4, "reconstruction_loss": 1.0, "mean_image_loss": 5.0})
+        record.update(collapse.get(index, {}))
+        path.write_text(json.dumps(record))
+    runs = load_runs(paths)
+    assert runs["collapsed"].sum() == 2
+    assert set(runs.loc[runs["collapsed"], "seed"]) == {0, 1}
+    summary = summarise(runs)
+    assert summary["n_collapsed"].tolist() == [0, 2, 0, 0]  # dsprites/vae holds both
+    assert "3 (2 collapsed)" in to_markdown(summary)
+    lines = "\n".join(coverage_lines(load_available(paths)))
+    assert "**Collapsed runs: 2**" in lines and "vae seed 1 on Dsprites" in lines

@@ -78,8 +78,21 @@ def runs_table(records: Iterable[dict]) -> pd.DataFrame:
     if "dataset_label" not in runs:
         runs["dataset_label"] = runs["dataset"]
     runs["dataset_label"] = runs["dataset_label"].fillna(runs["dataset"])
+    runs["collapsed"] = collapsed(runs)
     order = [*RUN_KEYS, *(["n_latents"] if "n_latents" in runs else [])]
     return runs.sort_values(order).reset_index(drop=True)
+
+
+def collapsed(runs: pd.DataFrame) -> pd.Series:
+    """Which runs collapsed: no active latent (every posterior at the prior), or a reconstruction
+    no better than the dataset's mean image. Such a run learned nothing, so its metrics describe
+    an untrained code: it is flagged wherever it enters a table or a finding."""
+    flag = pd.Series(False, index=runs.index)
+    if "n_active" in runs:
+        flag |= runs["n_active"] == 0
+    if {"reconstruction_loss", "mean_image_loss"} <= set(runs):
+        flag |= runs["reconstruction_loss"] >= runs["mean_image_loss"]
+    return flag
 
 
 def load_runs(paths: Iterable[str | Path]) -> pd.DataFrame:
@@ -101,11 +114,14 @@ def group_keys(runs: pd.DataFrame) -> list[str]:
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean, standard deviation (ddof=1) and run count per dataset x architecture."""
+    """Mean, standard deviation (ddof=1), run count and collapsed-run count per dataset x
+    architecture."""
     keys = group_keys(runs)
     metrics = present_metrics(runs)
     grouped = runs.groupby(keys, sort=True)
     counts = grouped.size().rename("n_runs").to_frame()
+    if "collapsed" in runs:
+        counts = counts.join(grouped["collapsed"].sum().astype(int).rename("n_collapsed"))
     if not metrics:
         return counts.reset_index()
     summary = grouped[metrics].agg(["mean", "std"])
@@ -141,7 +157,11 @@ def mean_std_strings(
             _mean_std(m, s, digits, pm, missing)
             for m, s in zip(summary[f"{metric}_mean"], summary[f"{metric}_std"], strict=True)
         ]
-    table["runs"] = summary["n_runs"]
+    table["runs"] = summary["n_runs"].astype(str)
+    if "n_collapsed" in summary:
+        flagged = summary["n_collapsed"] > 0
+        table.loc[flagged, "runs"] += " (" + summary.loc[flagged, "n_collapsed"].astype(str)
+        table.loc[flagged, "runs"] += " collapsed)"
     return table
 
 

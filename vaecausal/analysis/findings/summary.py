@@ -42,6 +42,21 @@ def _missing_lines(missing: pd.DataFrame, shown: int = 10) -> list[str]:
     return lines
 
 
+def collapsed_line(runs: pd.DataFrame) -> str:
+    """The collapsed runs by name (``aggregate.collapsed``): their metrics enter the findings
+    like any run's, so a reader must see which they are."""
+    if "collapsed" not in runs or not runs["collapsed"].any():
+        return "- Collapsed runs: none."
+    names = [
+        f"{r.architecture} seed {r.seed} on {r.dataset_label}"
+        for r in runs[runs["collapsed"]].itertuples()
+    ]
+    return (
+        f"- **Collapsed runs: {len(names)}** (no active latent, or reconstruction no better than "
+        f"the mean image; flagged in `runs.csv` and the summary): {', '.join(names)}."
+    )
+
+
 def coverage_lines(available: Available) -> list[str]:
     """The runs the findings rest on, the runs they lack, and which metrics exist."""
     runs = available.runs
@@ -51,6 +66,7 @@ def coverage_lines(available: Available) -> list[str]:
         f"metrics.json; datasets: {datasets}; architectures: "
         f"{', '.join(sorted(set(runs['architecture']))) or 'none'}."
     ]
+    lines.append(collapsed_line(runs))
     if len(available.missing):
         lines.append(
             f"- **Missing runs: {len(available.missing)}** (listed in `{MISSING_FILE}`); every "
