@@ -25,6 +25,7 @@ TINY: dict[str, Any] = {
             "procedural": True,
             "channels": 1,
             "factors": {"shape": 3, "scale": 6, "orientation": 40, "posX": 32, "posY": 32},
+            "categorical": ["shape"],
             "subsample": {"scale": 3, "orientation": 10, "posX": 8, "posY": 8},
         }
     },
