@@ -67,3 +67,26 @@ def test_image_deconv_computes_a_transposed_convolution(channels, layout):
     ]
     for ours, theirs in zip(*grads, strict=True):
         torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-3)
+
+
+def test_networks_start_with_the_reference_glorot_init():
+    """Glorot-uniform weights (bound sqrt(6 / (fan_in + fan_out))) and zero biases, as the
+    reference's TensorFlow layers: torch's default starts the encoder's mean nearly constant."""
+    import math
+
+    from torch import nn
+
+    from vaecausal.models.network import GaussianVAE
+    from vaecausal.models.vq_vae import VQVAE
+
+    for model in (GaussianVAE(1, 10), VQVAE(3, 4, 8, 16)):
+        layers = [
+            m for m in model.modules() if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear)
+        ]
+        assert len(layers) >= 10
+        for layer in layers:
+            receptive = layer.weight[0, 0].numel()
+            fans = (layer.weight.shape[0] + layer.weight.shape[1]) * receptive
+            assert layer.weight.abs().max() <= math.sqrt(6 / fans)
+            assert layer.weight.abs().max() > 0.8 * math.sqrt(6 / fans)  # not a narrower init
+            assert (layer.bias == 0).all()

@@ -19,6 +19,22 @@ from torch.utils.flop_counter import FlopCounterMode
 IMAGE_SIZE = 64
 
 
+def reference_init(network: nn.Module) -> None:
+    """Glorot-uniform weights and zero biases for every conv, transposed conv and linear layer:
+    how the reference implementation's TensorFlow layers start (disentanglement_lib).
+
+    Torch's default init shrinks the signal about 0.4x per ReLU layer, so at step 0 the encoder
+    mean barely varies across images (std 4-8e-4 against a prior of 1), every objective starts
+    at the prior, and in a short budget some seeds never leave it: at 500 steps of the default
+    study, beta-VAE and DIP-VAE-II collapsed in 2 and 5 of 20 seeds, none with this init.
+    """
+    for module in network.modules():
+        if isinstance(module, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+            nn.init.xavier_uniform_(module.weight)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+
 def _same_padding(kernel: int) -> int:
     """Padding that halves a 64-pixel side with stride 2 ('same' for kernels 2 and 4)."""
     return (kernel - 2) // 2
@@ -161,6 +177,7 @@ class GaussianVAE(LatentModel):
         self.mean_head = nn.Linear(256, n_latents)
         self.logvar_head = nn.Linear(256, n_latents)
         self.decoder = Decoder(n_latents, channels)
+        reference_init(self)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.encoder(x)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from vaecausal.models.losses import bernoulli_reconstruction
-from vaecausal.models.network import Decoder, Encoder, LatentModel
+from vaecausal.models.network import Decoder, Encoder, LatentModel, reference_init
 from vaecausal.models.objective import LossTerms, Objective
 
 
@@ -105,6 +105,7 @@ class VQVAE(LatentModel):
         self.pre_quantisation = nn.Linear(256, n_latents * embedding_dim)
         self.quantiser = VectorQuantiser(codebook_size, embedding_dim)
         self.decoder = Decoder(n_latents * embedding_dim, channels)
+        reference_init(self)  # convs and linears; the codebook keeps its own init
 
     def encode_slots(self, x: torch.Tensor) -> torch.Tensor:
         """z_e, shape (B, d, e)."""
