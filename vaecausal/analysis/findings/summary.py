@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from vaecausal.analysis.aggregate import COLLAPSED_RECONSTRUCTION
 from vaecausal.analysis.coverage import Available, metric_coverage
 from vaecausal.analysis.findings import (
     TABLE_FILES,
@@ -52,8 +53,8 @@ def collapsed_line(runs: pd.DataFrame) -> str:
         for r in runs[runs["collapsed"]].itertuples()
     ]
     return (
-        f"- **Collapsed runs: {len(names)}** (no active latent, or reconstruction no better than "
-        f"the mean image; flagged in `runs.csv` and the summary): {', '.join(names)}."
+        f"- **Collapsed runs: {len(names)}** (no active latent, or a reconstruction loss within "
+        f"{1 - COLLAPSED_RECONSTRUCTION:.0%} of the mean image's; flagged in `runs.csv` and the summary): {', '.join(names)}."
     )
 
 
