@@ -54,7 +54,8 @@ def collapsed_line(runs: pd.DataFrame) -> str:
     ]
     return (
         f"- **Collapsed runs: {len(names)}** (no active latent, or a reconstruction loss within "
-        f"{1 - COLLAPSED_RECONSTRUCTION:.0%} of the mean image's; flagged in `runs.csv` and the summary): {', '.join(names)}."
+        f"{1 - COLLAPSED_RECONSTRUCTION:.0%} of the mean image's; flagged in `runs.csv` and the "
+        f"summary): {', '.join(names)}."
     )
 
 
