@@ -44,7 +44,7 @@ def test_mediation_pairs_move_ordered_factors_up_and_contrast_categorical_ones()
     factors = grid_factors(sizes)
     images = BatchGatherer(stripe_images(factors, 4), torch.device("cpu"))
     rows = np.arange(len(factors))
-    families = mediation_pairs(images, factors, ["a", "b"], sizes, rows, 0, categorical=["a"])
+    families = list(mediation_pairs(images, factors, ["a", "b"], sizes, rows, 0, categorical=["a"]))
     assert [f.name for f in families] == ["a 0->1", "a 0->2", "b up"]
     for family in families:
         control, treated = factors[family.sources[:, 0]], factors[family.sources[:, 1]]

@@ -24,6 +24,7 @@ law the tests check, not a finding.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,7 +193,7 @@ def split_pairs(family: PairFamily, n_measure: int) -> tuple[PairFamily, PairFam
 
 def mediation_analysis(
     model: LatentModel,
-    families: list[PairFamily],
+    families: Iterable[PairFamily],
     eval_latents: torch.Tensor,
     active: np.ndarray,
     n_measure: int,

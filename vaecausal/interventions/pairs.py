@@ -17,7 +17,7 @@ by construction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,14 +147,19 @@ def mediation_pairs(
     indices: np.ndarray,
     seed: int,
     categorical: Collection[str] = (),
-) -> list[PairFamily]:
+) -> Iterator[PairFamily]:
     """Directed treatments, each a family of pairs built on the rows ``indices``: per ordered
     factor that varies, "<factor> up" (lower value -> higher value); per categorical factor
     (named in ``categorical``) and value b > 0, "<factor> 0->b". Off a complete grid, the
-    input transforms (directed as they are)."""
+    input transforms (directed as they are).
+
+    The factor tables are checked and built at once; each family's images are gathered only
+    when the iterator reaches it, so a consumer holds one treatment's images at a time (MPI3D's
+    16 treatments of 1,000 pairs would otherwise hold 1.5 GB).
+    """
     grid = FactorGrid(factors, factor_sizes)
     if not grid.complete:
-        return transform_families(images, indices)
+        return iter(transform_families(images, indices))
     unknown = set(categorical) - set(factor_names)
     if unknown:
         raise ValueError(f"categorical factors {sorted(unknown)} are not factors of the dataset")
@@ -171,10 +176,11 @@ def mediation_pairs(
             treatments.append(
                 (f"{name} up", grid.moved_up(rows, k, np.random.default_rng([seed, k])))
             )
-    families = []
-    for name, (control, treated) in treatments:
-        sources = np.stack([grid.index_of(control), grid.index_of(treated)], axis=1)
-        families.append(
-            PairFamily(name, images.gather(sources[:, 0]), images.gather(sources[:, 1]), sources)
-        )
-    return families
+    sources = [
+        (name, np.stack([grid.index_of(control), grid.index_of(treated)], axis=1))
+        for name, (control, treated) in treatments
+    ]
+    return (
+        PairFamily(name, images.gather(pairs[:, 0]), images.gather(pairs[:, 1]), pairs)
+        for name, pairs in sources
+    )

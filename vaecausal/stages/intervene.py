@@ -12,7 +12,7 @@ but the pairs. Writes the tidy table as Parquet and every effect array as ``effe
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,7 +161,7 @@ def _encoder_patching(
 def _mediation(
     out: Results,
     model: LatentModel,
-    families: list[PairFamily],
+    families: Iterable[PairFamily],
     latents: np.ndarray,
     active: np.ndarray,
     n_pairs: int,
@@ -315,7 +315,7 @@ def run(
         _mediation(out, model, treatments, latents, active, n_measure)
         p = out.arrays["mediation.total_effect_p"]
         log(
-            f"causal mediation: {len(treatments)} treatments x {n_measure} pairs; TE told apart "
+            f"causal mediation: {len(p)} treatments x {n_measure} pairs; TE told apart "
             f"from noise (p < {ALPHA}) in {int((p < ALPHA).sum())}"
         )
 
