@@ -26,13 +26,9 @@ def _share_table(
             share = unit_shares(nie[:, t], total)
             if np.isnan(share).all():
                 continue
-            layer = name.split(".")[1]
-            rows += [
-                {"layer": layer, "treatment": treatment, "kind": "sum over units",
-                 "share": float(share.sum())},
-                {"layer": layer, "treatment": treatment, "kind": "strongest unit",
-                 "share": float(np.abs(share).max())},
-            ]  # fmt: skip
+            where = {"layer": name.split(".")[1], "treatment": treatment}
+            rows.append({**where, "kind": "sum over units", "share": float(share.sum())})
+            rows.append({**where, "kind": "strongest unit", "share": float(np.abs(share).max())})
     return pd.DataFrame(rows, columns=["layer", "treatment", "kind", "share"])
 
 
