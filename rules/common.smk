@@ -96,12 +96,7 @@ def identity(wildcards):
     return {"dataset": wildcards.dataset, "architecture": wildcards.arch, "seed": int(wildcards.seed)}
 
 
-ALL_RUNS = expand(
-    RUN,
-    dataset=list(STUDY.datasets),
-    arch=list(STUDY.architectures),
-    seed=list(STUDY.seeds),
-)
+ALL_RUNS = [RUN.format(dataset=dataset, arch=arch, seed=seed) for dataset, arch, seed in STUDY.runs]
 FINDINGS_TABLES = (
     "ces_dci_correlation",
     "capacity_bottleneck",

@@ -18,9 +18,7 @@ rule tables:
     params:
         expected=[
             {"dataset": dataset, "architecture": arch, "seed": seed}
-            for dataset in STUDY.datasets
-            for arch in STUDY.architectures
-            for seed in STUDY.seeds
+            for dataset, arch, seed in STUDY.runs
         ],
         families={arch: spec.family for arch, spec in STUDY.architectures.items()},
     log:

@@ -76,3 +76,28 @@ def test_an_architectures_latent_size_is_checked_like_the_models(shipped):
     config = copy.deepcopy(shipped)
     config["architectures"]["vae_d3"]["n_latents"] = 1
     assert "architectures.vae_d3.n_latents" in _error(config)
+
+
+def test_only_on_keeps_an_architecture_to_some_of_the_studys_datasets(shipped):
+    study = load_study(shipped, "findings")
+    sweep = {"vae_d3", "vae_d5", "beta_vae_d3", "beta_vae_d5"}
+    datasets_of = {}
+    for dataset, arch, _ in study.runs:
+        datasets_of.setdefault(arch, set()).add(dataset)
+    assert all(datasets_of[arch] == {"dsprites_procedural_small"} for arch in sweep)
+    assert all(len(datasets_of[arch]) == 2 for arch in set(study.architectures) - sweep)
+    assert len(study.runs) == (2 * 6 + 4) * 3
+    default = load_study(shipped, "default")
+    assert len(default.runs) == len(default.datasets) * len(default.architectures) * 2
+
+
+def test_only_on_names_an_unknown_architecture_or_dataset(shipped):
+    config = copy.deepcopy(shipped)
+    config["studies"]["findings"]["only_on"] = {"vq_vae_d3": ["dsprites_procedural_small"]}
+    assert "'studies.findings.only_on.vq_vae_d3': 'vq_vae_d3' is not one of this study's" in (
+        _error(config, "findings")
+    )
+    config["studies"]["findings"]["only_on"] = {"vae_d3": ["celeba"]}
+    assert "only_on.vae_d3': 'celeba' is not one of this study's datasets" in _error(
+        config, "findings"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pytest
 import torch
 
@@ -14,7 +15,7 @@ from vaecausal.models.factor_vae import FactorVAEObjective
 from vaecausal.models.network import GaussianVAE
 from vaecausal.models.objective import Objective
 from vaecausal.models.vq_vae import VQVAE, VQVAEObjective
-from vaecausal.training import NonFiniteLossError, TrainingSettings, train
+from vaecausal.training import NonFiniteLossError, TrainingSettings, late_improvement, train
 
 N_LATENTS = 4
 
@@ -64,6 +65,22 @@ def test_loss_falls(tiny_dsprites, tmp_path):
     assert len(losses) == 12
     assert sum(losses[-3:]) / 3 < 0.7 * sum(losses[:2]) / 2
     assert result.steps == 60 and result.images_per_second > 0
+
+
+def test_late_improvement_tells_a_plateau_from_a_falling_loss():
+    rng = np.random.default_rng(0)
+    plateau = list(50.0 + rng.normal(0, 1, 40))  # mini-batch noise of 2% around a constant
+    falling = list(np.linspace(100.0, 60.0, 40))  # falls by 40% over training
+    assert abs(late_improvement(plateau)) < 0.02
+    # window means 71.79 and 63.59: the last fifth fell by 11.4% of the fifth before it
+    assert late_improvement(falling) == pytest.approx((71.79 - 63.59) / 71.79, abs=1e-3)
+    assert late_improvement(falling[::-1]) < 0  # a rising loss is a negative improvement
+    assert late_improvement([3.0, 2.0, 1.0]) is None  # under two losses per window
+
+
+def test_training_reports_its_late_improvement(tiny_dsprites, tmp_path):
+    _, result = _train(tiny_dsprites, tmp_path, _settings(60))
+    assert result.late_improvement == late_improvement(_losses(tmp_path / "losses.csv"))
 
 
 OBJECTIVES = {

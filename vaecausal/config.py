@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -85,10 +85,25 @@ class Study:
     seeds: tuple[int, ...]
     settings: dict[str, Any]
     partial: bool = False  # aggregate only the runs that have finished
+    # Architectures that run on only some of the study's datasets (e.g. a latent-size sweep kept
+    # to one dataset); every other architecture runs on every dataset.
+    only_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def study_dir(self) -> str:
         return f"{self.results_dir}/{self.name}"
+
+    @property
+    def runs(self) -> list[tuple[str, str, int]]:
+        """Every planned (dataset, architecture, seed): the datasets x architectures x seeds
+        grid, less the datasets an architecture's ``only_on`` leaves out."""
+        return [
+            (dataset, arch, seed)
+            for dataset in self.datasets
+            for arch in self.architectures
+            if dataset in self.only_on.get(arch, self.datasets)
+            for seed in self.seeds
+        ]
 
     def model_settings(self, architecture: str) -> dict[str, Any]:
         """The model settings ``architecture`` trains with: the study's, with its own latent size
@@ -195,6 +210,19 @@ def _latent_size_messages(config: Mapping[str, Any], study_name: str) -> list[st
     return messages
 
 
+def _only_on_messages(study_name: str, study: Mapping[str, Any]) -> list[str]:
+    """``only_on`` may restrict only the study's own architectures to its own datasets."""
+    messages = []
+    for arch, names in study.get("only_on", {}).items():
+        key = f"config key 'studies.{study_name}.only_on.{arch}'"
+        if arch not in study.get("architectures", []):
+            messages.append(f"{key}: '{arch}' is not one of this study's architectures")
+        for name in names:
+            if name not in study.get("datasets", []):
+                messages.append(f"{key}: '{name}' is not one of this study's datasets")
+    return messages
+
+
 def _reference_messages(config: Mapping[str, Any]) -> list[str]:
     architectures = config.get("architectures", {})
     messages = _family_messages(architectures)
@@ -207,6 +235,7 @@ def _reference_messages(config: Mapping[str, Any]) -> list[str]:
                         f"config key 'studies.{study_name}.{field}': unknown {field[:-1]} "
                         f"'{name}' (defined: {', '.join(sorted(known))})"
                     )
+        messages.extend(_only_on_messages(study_name, study))
     for name, dataset in datasets.items():
         for key in ("subsample", "categorical"):
             for factor in dataset.get(key, ()):
@@ -291,4 +320,5 @@ def load_study(config: Mapping[str, Any], study: str | None = None) -> Study:
         settings=deep_merge(config["defaults"], raw.get("overrides", {})),
         # `--config partial=true` arrives as a string, the config file's value as a boolean
         partial=str(config["partial"]).lower() == "true",
+        only_on={arch: tuple(names) for arch, names in raw.get("only_on", {}).items()},
     )

@@ -48,6 +48,26 @@ class TrainingResult:
     final_losses: dict[str, float]
     device: str
     resumed_from_step: int
+    # Relative fall of the mean loss over the last fifth of training (``late_improvement``).
+    late_improvement: float | None
+
+
+# Share of the logged losses, at the end of training, whose mean is compared with the same share
+# just before it to tell a plateau from a loss still falling.
+LATE_SHARE = 0.2
+
+
+def late_improvement(losses: list[float], share: float = LATE_SHARE) -> float | None:
+    """How much the mean loss fell from the second-last to the last ``share`` of the logged
+    losses, relative to the former: near 0 on a plateau, clearly above 0 while training still
+    pays. Means over windows, because single logged losses are one mini-batch each and noisy.
+    None with fewer than two losses per window."""
+    window = int(len(losses) * share)
+    if window < 2:
+        return None
+    before = sum(losses[-2 * window : -window]) / window
+    last = sum(losses[-window:]) / window
+    return (before - last) / abs(before)
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -175,4 +195,5 @@ def train(
         final_losses={k: v for k, v in rows[-1].items() if k != "step"} if rows else {},
         device=str(device),
         resumed_from_step=start,
+        late_improvement=late_improvement([row["loss"] for row in rows]),
     )

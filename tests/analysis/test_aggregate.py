@@ -119,3 +119,29 @@ def test_collapsed_runs_are_flagged_in_the_runs_the_summary_and_the_findings(tmp
     assert "3 (2 collapsed)" in to_markdown(summary)
     lines = "\n".join(coverage_lines(load_available(paths)))
     assert "**Collapsed runs: 2**" in lines and "vae seed 1 on Dsprites" in lines
+
+
+def test_runs_still_falling_are_flagged_in_the_runs_and_the_findings(tmp_path):
+    from vaecausal.analysis.coverage import load_available
+    from vaecausal.analysis.findings.summary import coverage_lines
+
+    paths = write_runs(tmp_path)
+    for index, path in enumerate(paths):
+        record = json.loads(path.read_text())
+        record["training_late_improvement"] = 0.08 if index == 4 else 0.01
+        path.write_text(json.dumps(record))
+    runs = load_runs(paths)
+    assert runs["still_improving"].sum() == 1
+    lines = "\n".join(coverage_lines(load_available(paths)))
+    assert "**1 still falling by more than 5%**" in lines
+    assert "beta_vae seed 1 on Dsprites" in lines and "median 1.0%" in lines
+
+
+def test_runs_on_a_plateau_or_without_the_diagnostic_are_not_flagged(tmp_path):
+    from vaecausal.analysis.findings.summary import convergence_line
+
+    runs = load_runs(write_runs(tmp_path))
+    assert not runs["still_improving"].any()
+    assert convergence_line(runs) == "- Convergence: not recorded for these runs."
+    runs["training_late_improvement"] = 0.02
+    assert "no run fell by more than 5%" in convergence_line(runs)

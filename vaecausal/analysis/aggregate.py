@@ -79,6 +79,7 @@ def runs_table(records: Iterable[dict]) -> pd.DataFrame:
         runs["dataset_label"] = runs["dataset"]
     runs["dataset_label"] = runs["dataset_label"].fillna(runs["dataset"])
     runs["collapsed"] = collapsed(runs)
+    runs["still_improving"] = still_improving(runs)
     order = [*RUN_KEYS, *(["n_latents"] if "n_latents" in runs else [])]
     return runs.sort_values(order).reset_index(drop=True)
 
@@ -100,6 +101,21 @@ def collapsed(runs: pd.DataFrame) -> pd.Series:
     if {"reconstruction_loss", "mean_image_loss"} <= set(runs):
         flag |= runs["reconstruction_loss"] > COLLAPSED_RECONSTRUCTION * runs["mean_image_loss"]
     return flag
+
+
+# A run whose mean loss fell by more than this share over the last fifth of training had not
+# reached its plateau: window means of mini-batch losses vary by about 2% on a plateau.
+PLATEAU_TOLERANCE = 0.05
+
+
+def still_improving(runs: pd.DataFrame) -> pd.Series:
+    """Which runs ended training with the loss still falling (``training_late_improvement`` above
+    ``PLATEAU_TOLERANCE``): their metrics describe a model short of convergence. Runs without the
+    diagnostic are not flagged."""
+    if "training_late_improvement" not in runs:
+        return pd.Series(False, index=runs.index)
+    late = pd.to_numeric(runs["training_late_improvement"], errors="coerce")
+    return late > PLATEAU_TOLERANCE
 
 
 def load_runs(paths: Iterable[str | Path]) -> pd.DataFrame:

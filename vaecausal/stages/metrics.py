@@ -254,6 +254,8 @@ def run(
         "reconstruction_loss": float(latents["eval_reconstruction"].mean()),
         "mean_image_loss": float(latents["eval_mean_image_reconstruction"].mean()),
         "training_seconds": training["seconds"],
+        # absent from summaries written before the plateau check
+        "training_late_improvement": training.get("late_improvement"),
         "samples": {
             "n_eval": int(len(latents["eval_indices"])),
             "metric_seed": seed,

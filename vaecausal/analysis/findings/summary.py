@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from vaecausal.analysis.aggregate import COLLAPSED_RECONSTRUCTION
+from vaecausal.analysis.aggregate import COLLAPSED_RECONSTRUCTION, PLATEAU_TOLERANCE
 from vaecausal.analysis.coverage import Available, metric_coverage
 from vaecausal.analysis.findings import (
     TABLE_FILES,
@@ -59,6 +59,28 @@ def collapsed_line(runs: pd.DataFrame) -> str:
     )
 
 
+def convergence_line(runs: pd.DataFrame) -> str:
+    """Whether training had plateaued (``aggregate.still_improving``): a model whose loss still
+    falls may rank differently once trained longer."""
+    if "training_late_improvement" not in runs:
+        return "- Convergence: not recorded for these runs."
+    late = pd.to_numeric(runs["training_late_improvement"], errors="coerce")
+    if late.isna().all():
+        return "- Convergence: not recorded for these runs."
+    flagged = runs[runs["still_improving"]]
+    names = [f"{r.architecture} seed {r.seed} on {r.dataset_label}" for r in flagged.itertuples()]
+    head = (
+        f"- Convergence: the mean training loss fell by a median {late.median():.1%} over the last "
+        f"fifth of training (largest {late.max():.1%}, {late.notna().sum()} runs); "
+    )
+    if not names:
+        return head + f"no run fell by more than {PLATEAU_TOLERANCE:.0%} (all on a plateau)."
+    return (
+        head + f"**{len(names)} still falling by more than {PLATEAU_TOLERANCE:.0%}** (flagged "
+        f"`still_improving` in `runs.csv`): {', '.join(names)}."
+    )
+
+
 def coverage_lines(available: Available) -> list[str]:
     """The runs the findings rest on, the runs they lack, and which metrics exist."""
     runs = available.runs
@@ -69,6 +91,7 @@ def coverage_lines(available: Available) -> list[str]:
         f"{', '.join(sorted(set(runs['architecture']))) or 'none'}."
     ]
     lines.append(collapsed_line(runs))
+    lines.append(convergence_line(runs))
     if len(available.missing):
         lines.append(
             f"- **Missing runs: {len(available.missing)}** (listed in `{MISSING_FILE}`); every "
