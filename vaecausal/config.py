@@ -228,11 +228,11 @@ def _reference_messages(config: Mapping[str, Any]) -> list[str]:
     messages = _family_messages(architectures)
     datasets = config.get("datasets", {})
     for study_name, study in config.get("studies", {}).items():
-        for field, known in (("architectures", architectures), ("datasets", datasets)):
-            for name in study.get(field, []):
+        for listed, known in (("architectures", architectures), ("datasets", datasets)):
+            for name in study.get(listed, []):
                 if name not in known:
                     messages.append(
-                        f"config key 'studies.{study_name}.{field}': unknown {field[:-1]} "
+                        f"config key 'studies.{study_name}.{listed}': unknown {listed[:-1]} "
                         f"'{name}' (defined: {', '.join(sorted(known))})"
                     )
         messages.extend(_only_on_messages(study_name, study))
