@@ -45,7 +45,7 @@ def test_every_hook_point_is_a_module_with_activations():
 
 
 def test_reference_network_costs_about_82_mflop_per_image():
-    """Forward multiply-adds x 2 FLOP x 3 (forward + backward) ~ 82 MFLOP (models.md)."""
+    """Forward multiply-adds x 2 FLOP x 3 (forward + backward) ~ 82 MFLOP (docs/models.md)."""
     assert 75e6 < reference_flops() < 90e6
     # decoding is the decoder's forward alone: about a sixth of the whole
     assert 12e6 < reference_flops(decode_only=True) < 18e6

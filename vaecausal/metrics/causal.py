@@ -1,4 +1,4 @@
-"""The causal metrics of methods.md computed from intervention results.
+"""The causal metrics of docs/methods.md#causal-metrics computed from intervention results.
 
 CES_i = E_x E_{v in G} ||Delta_i(x, v)||_2 (pixel L2 of the latent perturbation); model CES is the
 mean over active latents; CES_rms = CES / sqrt(C * 64 * 64) puts datasets with different channel

@@ -1,5 +1,5 @@
-"""Circuit metrics of methods.md: modularity of the decoder, circuits and polysemantic units of
-the encoder, from the intervention engine's arrays.
+"""Circuit metrics of docs/methods.md#causal-metrics: modularity of the decoder, circuits and
+polysemantic units of the encoder, from the intervention engine's arrays.
 
 - Circuit modularity of decoder hook point L: M_L = 1 - mean_{i<j} |pearson(Delta a_i, Delta a_j)|
   over active latents, Delta a_i = E |a(z^{i<-v}) - a(z)| per unit. Model modularity = mean over
