@@ -27,7 +27,11 @@ def tiny_dsprites(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class _RangeHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files like a real mirror: records requests and honours 'Range: bytes=N-'."""
+    """Serves files like a real mirror: records requests and honours 'Range: bytes=N-'.
+
+    A path in the server's ``cuts`` ({path: n}) is cut off once, as by a dropped connection: the
+    full length is announced, n bytes are sent, and the connection is closed.
+    """
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib name)
         pass
@@ -35,33 +39,47 @@ class _RangeHandler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         requested = self.headers.get("Range")
         self.server.requests.append((self.path, requested))  # type: ignore[attr-defined]
+        cut = self.server.cuts.pop(self.path, None)  # type: ignore[attr-defined]
         path = Path(self.translate_path(self.path))
-        if requested is None or not path.is_file():
+        if (requested is None and cut is None) or not path.is_file():
             return super().do_GET()
-        start = int(requested.removeprefix("bytes=").rstrip("-"))
+        start = int(requested.removeprefix("bytes=").rstrip("-")) if requested else 0
         data = path.read_bytes()
         if start >= len(data):
             self.send_error(416)
             return
-        self.send_response(206)
-        self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_response(206 if requested else 200)
+        if requested:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
         self.send_header("Content-Length", str(len(data) - start))
         self.end_headers()
-        self.wfile.write(data[start:])
+        self.wfile.write(data[start:] if cut is None else data[start : start + cut])
+        self.close_connection = True
 
 
 @pytest.fixture
-def http_root(tmp_path: Path) -> Iterator[tuple[Path, str, list[str]]]:
-    """(folder served, base URL on 127.0.0.1, list of (path, Range header) requested)."""
+def http_server(tmp_path: Path) -> Iterator[http.server.ThreadingHTTPServer]:
+    """A mirror on 127.0.0.1 serving ``tmp_path / "served"``; its ``requests`` list records (path,
+    Range header) and its ``cuts`` dict cuts transfers off (see ``_RangeHandler``)."""
     root = tmp_path / "served"
     root.mkdir()
     handler = functools.partial(_RangeHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.requests = []  # type: ignore[attr-defined]
+    server.cuts = {}  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield root, f"http://127.0.0.1:{server.server_address[1]}", server.requests  # type: ignore[attr-defined]
+        yield server
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def http_root(
+    tmp_path: Path, http_server: http.server.ThreadingHTTPServer
+) -> tuple[Path, str, list[tuple[str, str | None]]]:
+    """(folder served, base URL on 127.0.0.1, list of (path, Range header) requested)."""
+    base = f"http://127.0.0.1:{http_server.server_address[1]}"
+    return tmp_path / "served", base, http_server.requests  # type: ignore[attr-defined]

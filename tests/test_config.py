@@ -122,3 +122,51 @@ def test_partial_flag_from_the_file_or_the_command_line(shipped):
     assert load_study(shipped).partial is False
     assert load_study({**shipped, "partial": "true"}).partial is True  # --config partial=true
     assert "config key 'partial'" in _error({**shipped, "partial": "yes please"})
+
+
+def test_accepted_digests_are_resolved_per_file(shipped):
+    md5 = "0123456789abcdef" * 2
+    config = {**shipped, "accepted_digests": {"mpi3d": {"mpi3d_toy.npz": [md5]}}}
+    study = load_study(config, "paper")
+    accepted = study.accepted_copies("mpi3d", "mpi3d_toy.npz")
+    assert accepted.digests == (md5,) and accepted.key == "accepted_digests.mpi3d.mpi3d_toy.npz"
+    assert (
+        study.accepted_copies("dsprites", "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz").digests
+        == ()
+    )
+
+
+@pytest.mark.parametrize(
+    ("accepted", "key", "message"),
+    [
+        ({"mpi3d": {"mpi3d_toy.npz": ["not-hex"]}}, "accepted_digests.mpi3d.mpi3d_toy.npz.0", ""),
+        ({"mnist": {"x.npz": ["0" * 32]}}, "accepted_digests.mnist", "not a dataset with files"),
+        ({"dsprites_procedural": {"x": ["0" * 32]}}, "accepted_digests.dsprites_procedural", ""),
+        (
+            {"mpi3d": {"mpi3d_real.npz": ["0" * 32]}},
+            "accepted_digests.mpi3d.mpi3d_real.npz",
+            "not a file of dataset 'mpi3d'",
+        ),
+        (
+            {"mpi3d": {"mpi3d_toy.npz": ["0" * 64]}},
+            "accepted_digests.mpi3d.mpi3d_toy.npz",
+            "is not an md5 digest",
+        ),
+        (
+            {"3dshapes": {"3dshapes.h5": ["0" * 32]}},
+            "accepted_digests.3dshapes.3dshapes.h5",
+            "is not a sha256 digest",
+        ),
+    ],
+    ids=[
+        "not-hex",
+        "unknown-dataset",
+        "procedural",
+        "unknown-file",
+        "sha256-for-md5",
+        "md5-for-sha256",
+    ],
+)
+def test_a_wrong_accepted_digest_is_named(shipped, accepted, key, message):
+    text = _error({**shipped, "accepted_digests": accepted})
+    assert f"config key '{key}'" in text and message in text

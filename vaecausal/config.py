@@ -33,6 +33,27 @@ class FileSpec:
     bytes: int | None = None
     gdrive_id: str | None = None
 
+    @property
+    def digest_algorithm(self) -> str:
+        """The digest a copy is identified by in messages and in ``accepted_digests``: sha256
+        where the file has one (the stronger), else md5."""
+        return "sha256" if self.sha256 is not None or self.md5 is None else "md5"
+
+
+@dataclass(frozen=True)
+class AcceptedCopies:
+    """Digests of copies of one file that a user has checked and accepts although they are not
+    the configured copy (a source re-uploaded the file), from their own config file's
+    ``accepted_digests``. Messages name ``key`` so that accepting is always a deliberate act."""
+
+    dataset: str
+    file: str
+    digests: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"accepted_digests.{self.dataset}.{self.file}"
+
 
 @dataclass(frozen=True)
 class DatasetSpec:
@@ -84,6 +105,8 @@ class Study:
     architectures: dict[str, ArchitectureSpec]
     seeds: tuple[int, ...]
     settings: dict[str, Any]
+    # {dataset: {file name: digests}} a user accepts for re-hosted files (see AcceptedCopies)
+    accepted_digests: Mapping[str, Mapping[str, list[str]]]
     partial: bool = False  # aggregate only the runs that have finished
     # Architectures that run on only some of the study's datasets (e.g. a latent-size sweep kept
     # to one dataset); every other architecture runs on every dataset.
@@ -104,6 +127,11 @@ class Study:
             if dataset in self.only_on.get(arch, self.datasets)
             for seed in self.seeds
         ]
+
+    def accepted_copies(self, dataset: str, file: str) -> AcceptedCopies:
+        """The copies of ``dataset``'s ``file`` the user accepts besides the configured one."""
+        digests = self.accepted_digests.get(dataset, {}).get(file, [])
+        return AcceptedCopies(dataset, file, tuple(digests))
 
     def model_settings(self, architecture: str) -> dict[str, Any]:
         """The model settings ``architecture`` trains with: the study's, with its own latent size
@@ -223,6 +251,43 @@ def _only_on_messages(study_name: str, study: Mapping[str, Any]) -> list[str]:
     return messages
 
 
+# (how messages name a digest, its length in hex digits) per algorithm
+_DIGESTS = {"md5": ("an md5", 32), "sha256": ("a sha256", 64)}
+
+
+def _accepted_digest_messages(
+    accepted: Mapping[str, Mapping[str, list[str]]], datasets: Mapping[str, Any]
+) -> list[str]:
+    """Each accepted digest names a file of a real dataset and is of the algorithm that file is
+    checked by: a digest that can never match would leave the user believing a copy accepted."""
+    messages = []
+    for dataset, files in accepted.items():
+        specs = {f["name"]: f for f in datasets.get(dataset, {}).get("files", [])}
+        if not specs:
+            real = ", ".join(sorted(n for n, d in datasets.items() if d.get("files")))
+            messages.append(
+                f"config key 'accepted_digests.{dataset}': not a dataset with files to download "
+                f"(datasets with files: {real})"
+            )
+            continue
+        for name, digests in files.items():
+            key = f"config key 'accepted_digests.{dataset}.{name}'"
+            if name not in specs:
+                messages.append(
+                    f"{key}: not a file of dataset '{dataset}' (files: {', '.join(specs)})"
+                )
+                continue
+            algorithm = _file_spec(specs[name]).digest_algorithm
+            kind, length = _DIGESTS[algorithm]
+            for digest in digests:
+                if len(digest) != length:
+                    messages.append(
+                        f"{key}: '{digest}' is not {kind} digest ({length} hex digits); this "
+                        f"file is checked by {algorithm}"
+                    )
+    return messages
+
+
 def _reference_messages(config: Mapping[str, Any]) -> list[str]:
     architectures = config.get("architectures", {})
     messages = _family_messages(architectures)
@@ -246,6 +311,7 @@ def _reference_messages(config: Mapping[str, Any]) -> list[str]:
                     )
         if not dataset.get("procedural", False) and "files" not in dataset:
             messages.append(f"config key 'datasets.{name}.files': required for a real dataset")
+    messages.extend(_accepted_digest_messages(config.get("accepted_digests", {}), datasets))
     if not messages:
         for study_name in config.get("studies", {}):
             messages.extend(_latent_size_messages(config, study_name))
@@ -265,18 +331,19 @@ def validate(config: Mapping[str, Any]) -> None:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(messages))
 
 
-def _dataset(name: str, raw: Mapping[str, Any]) -> DatasetSpec:
-    files = tuple(
-        FileSpec(
-            name=f["name"],
-            urls=tuple(f["urls"]),
-            md5=f.get("md5"),
-            sha256=f.get("sha256"),
-            bytes=f.get("bytes"),
-            gdrive_id=f.get("gdrive_id"),
-        )
-        for f in raw.get("files", [])
+def _file_spec(raw: Mapping[str, Any]) -> FileSpec:
+    return FileSpec(
+        name=raw["name"],
+        urls=tuple(raw["urls"]),
+        md5=raw.get("md5"),
+        sha256=raw.get("sha256"),
+        bytes=raw.get("bytes"),
+        gdrive_id=raw.get("gdrive_id"),
     )
+
+
+def _dataset(name: str, raw: Mapping[str, Any]) -> DatasetSpec:
+    files = tuple(_file_spec(f) for f in raw.get("files", []))
     return DatasetSpec(
         name=name,
         label=raw["label"],
@@ -321,4 +388,5 @@ def load_study(config: Mapping[str, Any], study: str | None = None) -> Study:
         # `--config partial=true` arrives as a string, the config file's value as a boolean
         partial=str(config["partial"]).lower() == "true",
         only_on={arch: tuple(names) for arch, names in raw.get("only_on", {}).items()},
+        accepted_digests=copy.deepcopy(config.get("accepted_digests", {})),
     )
