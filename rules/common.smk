@@ -104,6 +104,7 @@ FINDINGS_TABLES = (
     "architecture_ranks",
     "top_architectures",
     "vq_discrete_ces",
+    "verdicts",
 )
 TABLES = [
     f"{STUDY_DIR}/tables/{name}"

@@ -17,6 +17,7 @@ from vaecausal.analysis.findings.capacity import capacity_table, capacity_trend
 from vaecausal.analysis.findings.discrete import discrete_comparison
 from vaecausal.analysis.findings.ranking import architecture_ranks, top_architectures
 from vaecausal.analysis.findings.tradeoff import ces_dci_correlations
+from vaecausal.analysis.findings.verdicts import verdict_table
 
 # File stem of each finding's table (CSV and Markdown) -> attribute of Findings.
 TABLE_FILES = {
@@ -26,6 +27,7 @@ TABLE_FILES = {
     "architecture_ranks": "ranks",
     "top_architectures": "top",
     "vq_discrete_ces": "discrete",
+    "verdicts": "verdicts",
 }
 
 
@@ -37,6 +39,7 @@ class Findings:
     ranks: pd.DataFrame  # (iii)
     top: pd.DataFrame  # (iii)
     discrete: pd.DataFrame  # (iv)
+    verdicts: pd.DataFrame  # one row per finding: verdict, estimate, interval, p, runs
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {stem: getattr(self, attribute) for stem, attribute in TABLE_FILES.items()}
@@ -57,11 +60,17 @@ DEFAULT_RESAMPLING = Resampling()
 def compute(runs: pd.DataFrame, resampling: Resampling = DEFAULT_RESAMPLING) -> Findings:
     """All four findings from the runs table (any subset of runs and metric columns)."""
     capacity = capacity_table(runs)
-    return Findings(
-        correlations=ces_dci_correlations(runs, n_perm=resampling.n_perm, seed=resampling.seed),
-        capacity=capacity,
-        capacity_trend=capacity_trend(capacity),
-        ranks=architecture_ranks(runs),
-        top=top_architectures(runs, n_boot=resampling.n_boot, seed=resampling.seed),
-        discrete=discrete_comparison(runs),
-    )
+    tables = {
+        "ces_dci_correlation": ces_dci_correlations(
+            runs, n_perm=resampling.n_perm, seed=resampling.seed
+        ),
+        "capacity_bottleneck": capacity,
+        "capacity_trend": capacity_trend(capacity),
+        "architecture_ranks": architecture_ranks(runs),
+        "top_architectures": top_architectures(
+            runs, n_boot=resampling.n_boot, seed=resampling.seed
+        ),
+        "vq_discrete_ces": discrete_comparison(runs),
+    }
+    tables["verdicts"] = verdict_table(tables, runs)
+    return Findings(**{TABLE_FILES[stem]: table for stem, table in tables.items()})

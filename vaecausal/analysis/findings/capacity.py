@@ -301,18 +301,34 @@ def _no_sweep_reason(capacity: pd.DataFrame) -> str:
     return reason + "."
 
 
-def _verdict_line(capacity: pd.DataFrame, trend: pd.DataFrame) -> str:
+def primary_trend(trend: pd.DataFrame) -> pd.Series | None:
+    """The slope the verdict rests on: the pooled row, else the one sweep; None without one."""
     tested = trend.dropna(subset=["slope"])
     if tested.empty:
-        return verdict("inconclusive", _no_sweep_reason(capacity))
+        return None
     pooled = tested[tested["dataset"] == POOLED]
-    row = (pooled if len(pooled) else tested).iloc[0]  # the pooled row, else the one sweep
+    return (pooled if len(pooled) else tested).iloc[0]
+
+
+def finding_word(capacity: pd.DataFrame, trend: pd.DataFrame) -> str:
+    """The finding's verdict: the primary slope's interval against 0."""
+    if capacity.dropna(subset=["difference"]).empty:
+        return "insufficient data"
+    row = primary_trend(trend)
+    return "inconclusive" if row is None else str(trend_verdicts(row["ci_low"], row["ci_high"]))
+
+
+def _verdict_line(capacity: pd.DataFrame, trend: pd.DataFrame) -> str:
+    row = primary_trend(trend)
+    if row is None:
+        return verdict("inconclusive", _no_sweep_reason(capacity))
+    tested = trend.dropna(subset=["slope"])
     where = (
         f"the latent-size sweeps of {len(tested) - 1} datasets (slopes within datasets, pooled)"
         if row["dataset"] == POOLED
         else f"{row['dataset_label']}'s {row['n_levels']} latent sizes"
     )
-    word = str(trend_verdicts(row["ci_low"], row["ci_high"]))
+    word = finding_word(capacity, trend)
     if np.isnan(row["ci_low"]):
         return verdict(word, f"the slope over {where} has no interval ({row['note']}).")
     meaning = {

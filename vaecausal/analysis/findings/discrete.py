@@ -360,6 +360,16 @@ METHOD = (
 )
 
 
+def finding_word(discrete: pd.DataFrame) -> str:
+    """The finding's verdict: the ratio against the margin on every dataset tested."""
+    if discrete.empty or discrete["n_runs"].sum() == 0:
+        return "insufficient data"
+    tested = _tested(discrete)
+    if tested.empty:
+        return "inconclusive"
+    return decide(tested["p_below_margin"].to_numpy(), tested["p_above_margin"].to_numpy()).item()
+
+
 def describe(discrete: pd.DataFrame) -> list[str]:
     """Plain-words verdict on R < MARGIN over the datasets tested, then one line per dataset."""
     if discrete.empty:
@@ -369,12 +379,7 @@ def describe(discrete: pd.DataFrame) -> list[str]:
             verdict("insufficient data", "no VQ-VAE run reports continuous CES."),
             *(_dataset_text(row) for _, row in discrete.iterrows()),
         ]
-    tested = _tested(discrete)
-    word = (
-        "inconclusive"
-        if tested.empty
-        else decide(tested["p_below_margin"].to_numpy(), tested["p_above_margin"].to_numpy()).item()
-    )
+    word = finding_word(discrete)
     return [
         verdict(word, _reason(word, discrete) + _untested_text(discrete)),
         METHOD,

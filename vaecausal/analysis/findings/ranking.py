@@ -386,6 +386,13 @@ def _metric_reason(rows: pd.DataFrame) -> str:
     )
 
 
+def finding_word(top: pd.DataFrame) -> str:
+    """The finding's verdict from its metrics' verdicts (``finding_verdicts``)."""
+    if top.empty:
+        return "insufficient data"
+    return str(finding_verdicts(top.drop_duplicates("metric")["metric_verdict"].to_numpy()))
+
+
 def describe(top: pd.DataFrame) -> list[str]:
     """Plain-words verdict: supported when, by some metric, every architecture is significantly
     below another on some dataset; contradicted when, by some metric, one architecture is
@@ -394,7 +401,7 @@ def describe(top: pd.DataFrame) -> list[str]:
     if top.empty:
         return [verdict("insufficient data", "no run reports DCI disentanglement or CES.")]
     metrics = top.drop_duplicates("metric")
-    word = str(finding_verdicts(metrics["metric_verdict"].to_numpy()))
+    word = finding_word(top)
     reasons = "; ".join(_metric_reason(rows) for _, rows in top.groupby("metric", sort=False))
     if top["dataset"].nunique() < 2:
         reasons = "one dataset, so whether the top architecture changes across datasets is untested"

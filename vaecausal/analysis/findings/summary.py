@@ -20,6 +20,7 @@ from vaecausal.analysis.findings import (
     ranking,
     tradeoff,
 )
+from vaecausal.analysis.findings.verdicts import glance
 
 MISSING_FILE = "missing_runs.csv"
 COVERAGE_FILE = "metric_coverage.csv"
@@ -124,6 +125,10 @@ def render(findings: Findings, available: Available, resampling: Resampling) -> 
         "and its section names the test; a finding the runs cannot decide is 'inconclusive', "
         "with the reason. Sampled permutations and bootstraps: "
         f"{resampling.n_perm} permutations, {resampling.n_boot} resamples, seed {resampling.seed}.",
+        "## Verdicts at a glance",
+        glance(findings.verdicts)
+        + "\n\nEach row's test, interval and detail are in its section below and in "
+        "`verdicts.csv`.",
         "## What the numbers rest on",
         "\n".join(coverage_lines(available)),
         "## (i) CES–DCI trade-off",

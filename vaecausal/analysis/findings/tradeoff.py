@@ -21,6 +21,7 @@ stay in the table as description.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -255,18 +256,23 @@ def row(table: pd.DataFrame, run_set: str, unit: str, dataset: str, method: str)
     return table.iloc[index]
 
 
+def primary_row(correlations: pd.DataFrame, dataset: str = POOLED, method: str = "spearman"):
+    """The row a verdict rests on: continuous-latent architecture means. Spearman is the primary
+    estimate: one architecture with an extreme value can drive Pearson's r on its own."""
+    return row(correlations, CONTINUOUS_RUNS, ARCHITECTURE_MEANS, dataset, method)
+
+
+def finding_word(correlations: pd.DataFrame) -> str:
+    """The finding's verdict: the pooled Spearman ρ's permutation test."""
+    spearman = primary_row(correlations)
+    return verdict_word(spearman["estimate"], spearman["p_value"], spearman["p_floor"])
+
+
 def describe(correlations: pd.DataFrame) -> list[str]:
-    """Plain-words verdict from the pooled Spearman ρ of continuous-latent architecture means.
-
-    Spearman is the primary estimate: one architecture with an extreme value can drive Pearson's
-    r on its own.
-    """
-
-    def primary(dataset: str, method: str) -> pd.Series:
-        return row(correlations, CONTINUOUS_RUNS, ARCHITECTURE_MEANS, dataset, method)
-
+    """Plain-words verdict from the pooled Spearman ρ of continuous-latent architecture means."""
+    primary = functools.partial(primary_row, correlations)
     spearman, pearson = primary(POOLED, "spearman"), primary(POOLED, "pearson")
-    word = verdict_word(spearman["estimate"], spearman["p_value"], spearman["p_floor"])
+    word = finding_word(correlations)
     reason = _reason(word, spearman)
     if word == "insufficient data":
         return [verdict(word, reason + ".")]
