@@ -126,3 +126,26 @@ def test_mediation_figure_draws_defined_shares_and_names_the_undefined_ones():
     collapsed = mediation.plot(nie, [nothing, nothing], ["a up", "b up"], "run")
     assert "posterior collapse" in texts(collapsed)
     plt.close("all")
+
+
+def test_a_users_model_and_size_variants_are_drawn_and_variants_only_in_capacity(tmp_path):
+    runs = study(("dsprites", "3dshapes"), seeds=(0, 1))
+    vae = runs[runs["architecture"] == "vae"]
+    runs = pd.concat(
+        [runs, vae.assign(architecture="my_vae"), vae.assign(architecture="vae_d3", n_latents=3)],
+        ignore_index=True,
+    )
+    paths = write_metrics(runs, tmp_path / "metrics")
+    with stage_log(tmp_path / "tables.log") as log:
+        tables.run(
+            [str(p) for p in paths],
+            tmp_path / "tables",
+            log,
+            resampling=FAST,
+            families={"vae_d3": "vae"},
+        )
+    ranks = pd.read_csv(tmp_path / "tables" / "architecture_ranks.csv")
+    assert "my_vae" in set(ranks["architecture"]) and "vae_d3" not in set(ranks["architecture"])
+    with stage_log(tmp_path / "figures.log") as log:
+        run(tmp_path / "tables", tmp_path / "figures", log)
+    assert (tmp_path / "figures.log").read_text().count("wrote") == len(FIGURES)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 
 import matplotlib
@@ -41,10 +43,21 @@ def architecture_order(names: object) -> list[str]:
     return known + sorted(present - set(known))
 
 
-def architecture_markers() -> dict[str, str]:
-    """One fixed marker per architecture (display name), so colour is not the only cue."""
+def _others(labels: Iterable[str]) -> list[str]:
+    """The display names in ``labels`` that are not the six reference architectures' (a user's
+    own models, size variants), in the order given."""
+    known = set(ARCHITECTURE_LABELS.values())
+    return [label for label in dict.fromkeys(labels) if label not in known]
+
+
+def architecture_markers(labels: Iterable[str] = ()) -> dict[str, str]:
+    """One fixed marker per reference architecture (display name), so colour is not the only
+    cue; the other ``labels`` get further markers in their order (consistent within a figure
+    that passes all its labels)."""
     markers = ("o", "s", "D", "^", "v", "P")
-    return {ARCHITECTURE_LABELS[a]: m for a, m in zip(ARCHITECTURE_ORDER, markers, strict=True)}
+    fixed = {ARCHITECTURE_LABELS[a]: m for a, m in zip(ARCHITECTURE_ORDER, markers, strict=True)}
+    extra = itertools.cycle(("X", "*", "<", ">", "p", "h", "8"))
+    return fixed | {label: next(extra) for label in _others(labels)}
 
 
 def panel_grid(
@@ -89,10 +102,13 @@ def unavailable_figure(title: str, reason: str) -> plt.Figure:
     return figure
 
 
-def architecture_palette() -> dict[str, tuple[float, float, float]]:
-    """One fixed colour per architecture, so every figure uses the same."""
-    colours = sns.color_palette("colorblind", len(ARCHITECTURE_ORDER))
-    return {ARCHITECTURE_LABELS[a]: c for a, c in zip(ARCHITECTURE_ORDER, colours, strict=True)}
+def architecture_palette(labels: Iterable[str] = ()) -> dict[str, tuple[float, float, float]]:
+    """One fixed colour per reference architecture, so every figure uses the same; the other
+    ``labels`` get the colour-blind palette's remaining colours, then the dark palette's."""
+    colours = sns.color_palette("colorblind", 10)
+    fixed = dict(zip((ARCHITECTURE_LABELS[a] for a in ARCHITECTURE_ORDER), colours, strict=False))
+    spare = itertools.cycle(colours[len(fixed) :] + sns.color_palette("dark", 10))
+    return fixed | {label: next(spare) for label in _others(labels)}
 
 
 def save_figure(figure: plt.Figure, png_path: Path) -> None:

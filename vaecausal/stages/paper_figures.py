@@ -12,6 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from vaecausal.analysis.findings.capacity import reference_runs
 from vaecausal.plots import (
     architecture_ranks,
     capacity_bottleneck,
@@ -39,6 +40,8 @@ def run(tables_dir: Path, out_dir: Path, log: Log) -> None:
     """Draw every figure from ``tables_dir``/{stem}.csv into ``out_dir``/{name}.{png,pdf}."""
     apply_style()
     tables = {stem: pd.read_csv(Path(tables_dir) / f"{stem}.csv") for stem in INPUT_TABLES}
+    # as in the findings: size variants are drawn in the capacity figure only
+    tables["runs"] = reference_runs(tables["runs"])
     for name, (stems, draw) in FIGURES.items():
         save_figure(draw(*(tables[stem] for stem in stems)), Path(out_dir) / f"{name}.png")
         log(f"wrote {name}.png and {name}.pdf")

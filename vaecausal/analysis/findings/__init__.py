@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from vaecausal.analysis.findings.capacity import capacity_table, capacity_trend
+from vaecausal.analysis.findings.capacity import capacity_table, capacity_trend, reference_runs
 from vaecausal.analysis.findings.discrete import discrete_comparison
 from vaecausal.analysis.findings.ranking import architecture_ranks, top_architectures
 from vaecausal.analysis.findings.tradeoff import ces_dci_correlations
@@ -58,19 +58,21 @@ DEFAULT_RESAMPLING = Resampling()
 
 
 def compute(runs: pd.DataFrame, resampling: Resampling = DEFAULT_RESAMPLING) -> Findings:
-    """All four findings from the runs table (any subset of runs and metric columns)."""
+    """All four findings from the runs table (any subset of runs and metric columns). Size
+    variants of an architecture enter the capacity finding only (``reference_runs``)."""
     capacity = capacity_table(runs)
+    reference = reference_runs(runs)
     tables = {
         "ces_dci_correlation": ces_dci_correlations(
-            runs, n_perm=resampling.n_perm, seed=resampling.seed
+            reference, n_perm=resampling.n_perm, seed=resampling.seed
         ),
         "capacity_bottleneck": capacity,
         "capacity_trend": capacity_trend(capacity),
-        "architecture_ranks": architecture_ranks(runs),
+        "architecture_ranks": architecture_ranks(reference),
         "top_architectures": top_architectures(
-            runs, n_boot=resampling.n_boot, seed=resampling.seed
+            reference, n_boot=resampling.n_boot, seed=resampling.seed
         ),
-        "vq_discrete_ces": discrete_comparison(runs),
+        "vq_discrete_ces": discrete_comparison(reference),
     }
-    tables["verdicts"] = verdict_table(tables, runs)
+    tables["verdicts"] = verdict_table(tables, reference)
     return Findings(**{TABLE_FILES[stem]: table for stem, table in tables.items()})

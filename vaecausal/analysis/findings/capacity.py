@@ -69,6 +69,13 @@ def families(runs: pd.DataFrame) -> pd.Series:
     return runs["architecture"]
 
 
+def reference_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs of architectures that are no other's size variant. A size variant (``vae_d3``)
+    is its family at another latent size: it enters finding (ii) only, so that findings (i),
+    (iii) and (iv) count each architecture once, at the study's latent size."""
+    return runs[families(runs) == runs["architecture"]]
+
+
 def _first(values: pd.Series) -> float:
     """The setting shared by a group's runs (NaN when no run reports it)."""
     finite = values.dropna()
