@@ -17,6 +17,12 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 )
 
 
+# Jobs need the PYTHONPATH set above; declared so that executors that do not inherit this
+# process's environment pass it on to them.
+envvars:
+    "PYTHONPATH",
+
+
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
