@@ -94,3 +94,13 @@ def test_lock_nobody_registered_is_kept(tmp_path: Path) -> None:
     locks = _locked(tmp_path)
     claim(tmp_path, lambda line: None)
     assert (locks / "0.output.lock").exists()
+
+
+def test_registration_ends_with_the_process_after_it_left_the_directory(tmp_path: Path) -> None:
+    """Snakemake changes back out of its working directory before exit handlers run."""
+    code = (
+        "import os; from vaecausal.workflow_lock import claim; "
+        f"os.chdir({str(tmp_path)!r}); claim('.snakemake', print); os.chdir('/')"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+    assert list((tmp_path / ".snakemake" / OWNERS_DIR).glob("*.json")) == []

@@ -94,7 +94,9 @@ def claim(snakemake_dir: str | Path, report: Callable[[str], None]) -> None:
     ``report`` receives a line per stale registration removed, one when the locks go, and one
     per process on another host that keeps them, saying how to release it by hand.
     """
-    owners = Path(snakemake_dir) / OWNERS_DIR
+    # Absolute: Snakemake changes back out of its working directory before exit handlers run.
+    snakemake_dir = Path(snakemake_dir).absolute()
+    owners = snakemake_dir / OWNERS_DIR
     owners.mkdir(parents=True, exist_ok=True)
     me = this_process()
     mine = owners / me.file_name
@@ -108,7 +110,7 @@ def claim(snakemake_dir: str | Path, report: Callable[[str], None]) -> None:
                 gone.append(owner)
                 report(f"Snakemake process {owner.pid} on {owner.host} is gone")
         # Snakemake keeps an empty locks folder between runs; only lock files are a lock.
-        locks = Path(snakemake_dir) / "locks"
+        locks = snakemake_dir / "locks"
         held = locks.is_dir() and any(locks.glob("*.lock"))
         if held and gone and not alive:
             shutil.rmtree(locks)
