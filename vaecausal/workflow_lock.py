@@ -59,6 +59,8 @@ def is_running(owner: Owner) -> bool:
         return same and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+    except psutil.AccessDenied:
+        return True  # it exists; whether it is the registered one cannot be told
 
 
 @contextlib.contextmanager
