@@ -17,6 +17,22 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 )
 
 
+from snakemake.logging import logger
+
+from vaecausal.workflow_lock import claim
+
+# A hard-killed Snakemake leaves its lock behind: it is removed here when the process that held it
+# is gone, so that starting again resumes (vaecausal/workflow_lock.py says when it is kept).
+if workflow.is_main_process:
+    claim(".snakemake", logger.warning)
+
+
+# Jobs need the PYTHONPATH set above; declared so that executors that do not inherit this
+# process's environment pass it on to them.
+envvars:
+    "PYTHONPATH",
+
+
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 

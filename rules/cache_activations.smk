@@ -9,20 +9,20 @@ rule cache_activations:
     output:
         latents=f"{RUN}/latents.npz",
         activations=f"{RUN}/activations.npz",
-    params:
-        evaluation=SETTINGS["evaluation"],
-        n_metric=SETTINGS["metrics"]["dci"]["n_train"] + SETTINGS["metrics"]["dci"]["n_test"],
-        metric_seed=SETTINGS["metrics"]["dci"]["seed"],
     log:
         log_path("cache_activations", RUN_ID),
     benchmark:
         benchmark_path("cache_activations", RUN_ID)
+    conda:
+        "../envs/torch.yaml"
     threads: resource("cache_activations", "threads", 1)
     resources:
         mem_mb=resource("cache_activations", "mem_mb"),
         runtime=resource("cache_activations", "runtime"),
         gpu=resource("cache_activations", "gpus", 0),
-    conda:
-        "../envs/torch.yaml"
+    params:
+        evaluation=SETTINGS["evaluation"],
+        n_metric=SETTINGS["metrics"]["dci"]["n_train"] + SETTINGS["metrics"]["dci"]["n_test"],
+        metric_seed=SETTINGS["metrics"]["dci"]["seed"],
     script:
         "../workflow_scripts/cache_activations.py"

@@ -63,9 +63,21 @@ def downloaded_files(wildcards):
     return [f"{DOWNLOAD_DIR}/{spec.name}/{f.name}" for f in spec.files]
 
 
+def file_entry(wildcards):
+    """The config entry of the file `download` fetches (name, URLs, size, checksum)."""
+    for spec in STUDY.datasets[wildcards.dataset].files:
+        if spec.name == wildcards.filename:
+            return asdict(spec)
+    raise WorkflowError(f"{wildcards.filename} is not a file of dataset {wildcards.dataset}")
+
+
 def prepared(kind):
     """Paths of a prepared dataset (`kind` is images, factors or meta)."""
-    return {"images": f"{DATA}/images.npy", "factors": f"{DATA}/factors.npy", "meta": f"{DATA}/meta.json"}[kind]
+    return {
+        "images": f"{DATA}/images.npy",
+        "factors": f"{DATA}/factors.npy",
+        "meta": f"{DATA}/meta.json",
+    }[kind]
 
 
 def plotting_code(stage):
@@ -85,7 +97,9 @@ def reported(paths, category, subcategory=None, labels=None):
         caption = Path(workflow.basedir, "report", f"{stem}.rst")
         if suffix in (".png", ".md") and caption.exists():
             extra = {"labels": {**labels, "figure": stem}} if labels else {}
-            item = report(path, caption=str(caption), category=category, subcategory=subcategory, **extra)
+            item = report(
+                path, caption=str(caption), category=category, subcategory=subcategory, **extra
+            )
             items.append(item)
         else:
             items.append(path)
@@ -93,7 +107,11 @@ def reported(paths, category, subcategory=None, labels=None):
 
 
 def identity(wildcards):
-    return {"dataset": wildcards.dataset, "architecture": wildcards.arch, "seed": int(wildcards.seed)}
+    return {
+        "dataset": wildcards.dataset,
+        "architecture": wildcards.arch,
+        "seed": int(wildcards.seed),
+    }
 
 
 ALL_RUNS = [RUN.format(dataset=dataset, arch=arch, seed=seed) for dataset, arch, seed in STUDY.runs]
@@ -142,3 +160,9 @@ RUN_FIGURE_NAMES = (
     "mediation",
 )
 RUN_FIGURES = [f"{run}/figures/{name}.png" for run in ALL_RUNS for name in RUN_FIGURE_NAMES]
+
+
+def finished_metrics(wildcards):
+    """Every run's metrics.json; in partial mode only those already written (no jobs planned)."""
+    wanted = [f"{run}/metrics.json" for run in ALL_RUNS]
+    return [p for p in wanted if Path(p).exists()] if STUDY.partial else wanted

@@ -12,22 +12,22 @@ rule intervene:
     output:
         table=f"{RUN}/interventions.parquet",
         effects=f"{RUN}/effects.npz",
+    log:
+        log_path("intervene", RUN_ID),
+    benchmark:
+        benchmark_path("intervene", RUN_ID)
+    conda:
+        "../envs/torch.yaml"
+    threads: resource("intervene", "threads", 1)
+    resources:
+        mem_mb=resource("intervene", "mem_mb"),
+        runtime=resource("intervene", "runtime"),
+        gpu=resource("intervene", "gpus", 0),
     params:
         interventions=SETTINGS["interventions"],
         split_seed=SETTINGS["evaluation"]["split_seed"],
         active_kl_threshold=SETTINGS["metrics"]["active_kl_threshold"],
         categorical=lambda w: list(STUDY.datasets[w.dataset].categorical),
         identity=identity,
-    log:
-        log_path("intervene", RUN_ID),
-    benchmark:
-        benchmark_path("intervene", RUN_ID)
-    threads: resource("intervene", "threads", 1)
-    resources:
-        mem_mb=resource("intervene", "mem_mb"),
-        runtime=resource("intervene", "runtime"),
-        gpu=resource("intervene", "gpus", 0),
-    conda:
-        "../envs/torch.yaml"
     script:
         "../workflow_scripts/intervene.py"

@@ -11,18 +11,18 @@ rule metrics:
         meta=prepared("meta"),
     output:
         metrics=f"{RUN}/metrics.json",
-    params:
-        identity=identity,
-        metrics=SETTINGS["metrics"],
     log:
         log_path("metrics", RUN_ID),
     benchmark:
         benchmark_path("metrics", RUN_ID)
+    conda:
+        "../envs/torch.yaml"
     threads: resource("metrics", "threads", 1)
     resources:
         mem_mb=resource("metrics", "mem_mb"),
         runtime=resource("metrics", "runtime"),
-    conda:
-        "../envs/torch.yaml"
+    params:
+        identity=identity,
+        metrics=SETTINGS["metrics"],
     script:
         "../workflow_scripts/metrics.py"

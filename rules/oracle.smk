@@ -9,18 +9,18 @@ rule oracle:
     output:
         oracle=f"{ORACLE}/oracle.pt",
         report=f"{ORACLE}/oracle.json",
-    params:
-        oracle=SETTINGS["oracle"],
     log:
         log_path("oracle", "{dataset}"),
     benchmark:
         benchmark_path("oracle", "{dataset}")
+    conda:
+        "../envs/torch.yaml"
     threads: resource("oracle", "threads", 1)
     resources:
         mem_mb=resource("oracle", "mem_mb"),
         runtime=resource("oracle", "runtime"),
         gpu=resource("oracle", "gpus", 0),
-    conda:
-        "../envs/torch.yaml"
+    params:
+        oracle=SETTINGS["oracle"],
     script:
         "../workflow_scripts/oracle.py"

@@ -12,11 +12,11 @@ rule paper_figures:
         log_path("paper_figures", "paper_figures"),
     benchmark:
         benchmark_path("paper_figures", "paper_figures")
+    conda:
+        "../envs/reporting.yaml"
     threads: resource("paper_figures", "threads", 1)
     resources:
         mem_mb=resource("paper_figures", "mem_mb"),
         runtime=resource("paper_figures", "runtime"),
-    conda:
-        "../envs/reporting.yaml"
     script:
         "../workflow_scripts/paper_figures.py"

@@ -8,17 +8,17 @@ rule prepare:
         images=prepared("images"),
         factors=prepared("factors"),
         meta=prepared("meta"),
-    params:
-        dataset=lambda wildcards: dataset_entry(wildcards.dataset),
     log:
         log_path("prepare", "{dataset}"),
     benchmark:
         benchmark_path("prepare", "{dataset}")
+    conda:
+        "../envs/data.yaml"
     threads: resource("prepare", "threads", 1)
     resources:
         mem_mb=resource("prepare", "mem_mb"),
         runtime=resource("prepare", "runtime"),
-    conda:
-        "../envs/data.yaml"
+    params:
+        dataset=lambda wildcards: dataset_entry(wildcards.dataset),
     script:
         "../workflow_scripts/prepare.py"

@@ -17,17 +17,17 @@ rule run_figures:
             subcategory="{dataset}",
             labels={"architecture": "{arch}", "seed": "{seed}"},
         ),
-    params:
-        title=lambda wildcards: f"{wildcards.arch}, seed {wildcards.seed}",
     log:
         log_path("run_figures", RUN_ID),
     benchmark:
         benchmark_path("run_figures", RUN_ID)
+    conda:
+        "../envs/torch.yaml"
     threads: resource("run_figures", "threads", 1)
     resources:
         mem_mb=resource("run_figures", "mem_mb"),
         runtime=resource("run_figures", "runtime"),
-    conda:
-        "../envs/torch.yaml"
+    params:
+        title=lambda wildcards: f"{wildcards.arch}, seed {wildcards.seed}",
     script:
         "../workflow_scripts/run_figures.py"

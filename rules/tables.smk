@@ -4,32 +4,26 @@
 # aggregates whatever has finished.
 
 
-def finished_metrics(wildcards):
-    """Every run's metrics.json; in partial mode only those already written (no jobs planned)."""
-    wanted = [f"{run}/metrics.json" for run in ALL_RUNS]
-    return [p for p in wanted if Path(p).exists()] if STUDY.partial else wanted
-
-
 rule tables:
     input:
         metrics=finished_metrics,
     output:
         reported(TABLES, "2. Tables and findings"),
+    log:
+        log_path("tables", "tables"),
+    benchmark:
+        benchmark_path("tables", "tables")
+    conda:
+        "../envs/reporting.yaml"
+    threads: resource("tables", "threads", 1)
+    resources:
+        mem_mb=resource("tables", "mem_mb"),
+        runtime=resource("tables", "runtime"),
     params:
         expected=[
             {"dataset": dataset, "architecture": arch, "seed": seed}
             for dataset, arch, seed in STUDY.runs
         ],
         families={arch: spec.family for arch, spec in STUDY.architectures.items()},
-    log:
-        log_path("tables", "tables"),
-    benchmark:
-        benchmark_path("tables", "tables")
-    threads: resource("tables", "threads", 1)
-    resources:
-        mem_mb=resource("tables", "mem_mb"),
-        runtime=resource("tables", "runtime"),
-    conda:
-        "../envs/reporting.yaml"
     script:
         "../workflow_scripts/tables.py"

@@ -10,20 +10,20 @@ rule train:
         model=f"{RUN}/model.pt",
         losses=f"{RUN}/losses.csv",
         summary=f"{RUN}/train_summary.json",
-    params:
-        architecture=lambda wildcards: architecture_entry(wildcards.arch),
-        model=lambda wildcards: STUDY.model_settings(wildcards.arch),
-        training=SETTINGS["training"],
     log:
         log_path("train", RUN_ID),
     benchmark:
         benchmark_path("train", RUN_ID)
+    conda:
+        "../envs/torch.yaml"
     threads: resource("train", "threads", 1)
     resources:
         mem_mb=resource("train", "mem_mb"),
         runtime=resource("train", "runtime"),
         gpu=resource("train", "gpus", 0),
-    conda:
-        "../envs/torch.yaml"
+    params:
+        architecture=lambda wildcards: architecture_entry(wildcards.arch),
+        model=lambda wildcards: STUDY.model_settings(wildcards.arch),
+        training=SETTINGS["training"],
     script:
         "../workflow_scripts/train.py"

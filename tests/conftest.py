@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny prepared dataset and a local HTTP server for download tests."""
+"""Shared fixtures: a tiny prepared dataset, the tiny study run once through Snakemake, and a
+local HTTP server for download tests."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
+from tests.tiny_study import TINY, copy_workflow, snakemake
 from vaecausal.data import procedural_dsprites
 from vaecausal.data.store import StorePaths
 
@@ -24,6 +27,22 @@ def tiny_dsprites(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec = {"name": "tiny", "label": "tiny (procedural)", "subsample": TINY_SUBSAMPLE}
     procedural_dsprites.prepare(spec, [], StorePaths(root))
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(workflow copy, working directory, config file) of one undisturbed run of the tiny study.
+
+    Session-wide: the end-to-end tests inspect it and the kill test compares its results with it.
+    """
+    root = tmp_path_factory.mktemp("e2e")
+    workflow = copy_workflow(root / "workflow")
+    config = root / "tiny.yaml"
+    config.write_text(yaml.safe_dump(TINY))
+    work = root / "work"
+    result = snakemake(workflow, work, "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workflow, work, config
 
 
 class _RangeHandler(http.server.SimpleHTTPRequestHandler):

@@ -1,7 +1,8 @@
 """End to end: a tiny study through the real Snakemake command line, in a temporary directory.
 
-The workflow is copied so the test can change plotting code and settings and check that
-Snakemake plans exactly the jobs that must rerun.
+The study runs once per session (``tiny_study`` in conftest.py), in a copy of the workflow so
+that the tests can change plotting code and settings and check that Snakemake plans exactly the
+jobs that must rerun.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import shutil
 import matplotlib.image
 import numpy as np
 import pandas as pd
-import pytest
 import yaml
 
 from tests.tiny_study import (
@@ -24,35 +24,6 @@ from tests.tiny_study import (
     planned_jobs,
     snakemake,
 )
-
-WORKFLOW_PARTS = (
-    "Snakefile",
-    "rules",
-    "workflow_scripts",
-    "vaecausal",
-    "config.yaml",
-    "envs",
-    "report",
-)
-
-
-@pytest.fixture(scope="module")
-def tiny_study(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    workflow = root / "workflow"
-    workflow.mkdir()
-    for part in WORKFLOW_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, workflow / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, workflow / part)
-    config = root / "tiny.yaml"
-    config.write_text(yaml.safe_dump(TINY))
-    work = root / "work"
-    result = snakemake(workflow, work, "--cores", "2", "--configfile", str(config))
-    assert result.returncode == 0, result.stderr[-5000:]
-    return workflow, work, config
 
 
 def test_every_declared_output_exists_and_holds_computed_values(tiny_study):

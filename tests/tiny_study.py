@@ -7,12 +7,25 @@ cluster's results can be compared with a local run of it.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+# What a user's checkout holds of the workflow, its default profile included (restarts after an
+# interruption rely on its rerun-incomplete).
+WORKFLOW_PARTS = (
+    "Snakefile",
+    "rules",
+    "workflow_scripts",
+    "vaecausal",
+    "config.yaml",
+    "envs",
+    "report",
+    "profiles",
+)
 
 # Every architecture goes through every stage.
 ARCHITECTURES = ["vae", "beta_vae", "factor_vae", "beta_tc_vae", "dip_vae_ii", "vq_vae"]
@@ -64,6 +77,19 @@ TINY: dict[str, Any] = {
         }
     },
 }
+
+
+def copy_workflow(destination: Path) -> Path:
+    """A copy of the workflow in ``destination``, which tests may edit without touching the repo."""
+    destination.mkdir()
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(source, destination / part, ignore=ignore)
+        else:
+            shutil.copy(source, destination / part)
+    return destination
 
 
 def snakemake_command(workflow: Path, workdir: Path, *args: str) -> list[str]:

@@ -15,7 +15,6 @@ import csv
 import hashlib
 import json
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from vaecausal.data.loader import BatchGatherer
 from vaecausal.models.device import place_network
 from vaecausal.models.network import LatentModel
 from vaecausal.models.objective import Objective
+from vaecausal.outputs import replacing
 
 
 @dataclass(frozen=True)
@@ -79,18 +79,15 @@ def fingerprint(payload: dict[str, Any]) -> str:
 
 
 def _atomic_save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with replacing(path, (OSError, RuntimeError)) as partial:
+        torch.save(obj, partial)
 
 
 def _write_loss_csv(rows: list[dict[str, float]], path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as handle:
+    with replacing(path) as partial, open(partial, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["step"])
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def train(

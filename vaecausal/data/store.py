@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from vaecausal.outputs import naming, replacing
 
 IMAGE_SIZE = 64
 
@@ -70,14 +72,16 @@ class ImageWriter:
     """
 
     def __init__(self, path: Path, n_images: int, channels: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.shape = (n_images, IMAGE_SIZE, IMAGE_SIZE, channels)
         self._row_bytes = IMAGE_SIZE * IMAGE_SIZE * channels
-        self._file = open(path, "wb+")  # noqa: SIM115 (closed by close())
-        header = {"descr": "|u1", "fortran_order": False, "shape": self.shape}
-        np.lib.format.write_array_header_2_0(self._file, header)
-        self._offset = self._file.tell()
-        self._file.truncate(self._offset + n_images * self._row_bytes)
+        with naming(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(path, "wb+")  # noqa: SIM115 (closed by close())
+            header = {"descr": "|u1", "fortran_order": False, "shape": self.shape}
+            np.lib.format.write_array_header_2_0(self._file, header)
+            self._offset = self._file.tell()
+            self._file.truncate(self._offset + n_images * self._row_bytes)
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -92,11 +96,13 @@ class ImageWriter:
         if not contiguous or not 0 <= start <= stop <= len(self):
             raise IndexError(f"rows {rows} outside the {len(self)} images or not contiguous")
         block = np.broadcast_to(np.asarray(values, dtype=np.uint8), (stop - start, *self.shape[1:]))
-        self._file.seek(self._offset + start * self._row_bytes)
-        self._file.write(np.ascontiguousarray(block).tobytes())
+        with naming(self.path):
+            self._file.seek(self._offset + start * self._row_bytes)
+            self._file.write(np.ascontiguousarray(block).tobytes())
 
     def close(self) -> None:
-        self._file.close()
+        with naming(self.path):  # buffered rows reach the disk here
+            self._file.close()
 
 
 def write_factors_and_meta(paths: StorePaths, factors: np.ndarray, meta: DatasetMeta) -> None:
@@ -109,10 +115,10 @@ def write_factors_and_meta(paths: StorePaths, factors: np.ndarray, meta: Dataset
     too_big = factors.max(axis=0) >= np.asarray(meta.factor_sizes)
     if too_big.any():
         raise ValueError(f"factor indices exceed sizes {meta.factor_sizes}")
-    np.save(paths.factors, factors.astype(np.int64))
-    tmp = paths.meta.with_suffix(".json.tmp")
-    tmp.write_text(meta.to_json())
-    os.replace(tmp, paths.meta)
+    with replacing(paths.factors) as partial, open(partial, "wb") as handle:
+        np.save(handle, factors.astype(np.int64))
+    with replacing(paths.meta) as partial:
+        partial.write_text(meta.to_json())
 
 
 def read_meta(root: Path) -> DatasetMeta:
@@ -181,15 +187,18 @@ def staged_images(path: Path, n_images: int, channels: int) -> Iterator[ImageWri
     final name, so a later stage never mistakes a partial array for a prepared one.
     """
     partial = path.with_name(path.name + ".part")
-    writer = ImageWriter(partial, n_images, channels)
     try:
-        yield writer
+        writer = ImageWriter(partial, n_images, channels)
+        try:
+            yield writer
+        finally:
+            writer.close()
+        with naming(path):
+            os.replace(partial, path)
     except BaseException:
-        writer.close()
-        partial.unlink(missing_ok=True)
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise
-    writer.close()
-    os.replace(partial, path)
 
 
 def finish_store(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import torch
 from vaecausal.models.device import place_network
 from vaecausal.models.network import LatentModel
 from vaecausal.models.registry import MODEL_CLASSES
+from vaecausal.outputs import replacing
 
 
 def save_model(path: Path, model: LatentModel, info: dict[str, Any]) -> None:
@@ -20,9 +20,8 @@ def save_model(path: Path, model: LatentModel, info: dict[str, Any]) -> None:
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "info": info,
     }
-    tmp = Path(path).with_name(Path(path).name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    with replacing(path, (OSError, RuntimeError)) as partial:
+        torch.save(payload, partial)
 
 
 def load_model(path: Path, device: torch.device) -> LatentModel:

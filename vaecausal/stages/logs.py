@@ -9,6 +9,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from vaecausal.outputs import naming
+
 Log = Callable[[str], None]
 
 
@@ -20,11 +22,14 @@ def stage_log(path: str | Path) -> Iterator[Log]:
     with open(path, "w", buffering=1) as handle:
 
         def log(message: str) -> None:
-            handle.write(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] {message}\n")
+            with naming(path):
+                handle.write(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] {message}\n")
 
         try:
             yield log
         except BaseException:
-            handle.write(traceback.format_exc())
+            # The log may sit on the disk that filled up: the error itself must still surface.
+            with contextlib.suppress(OSError):
+                handle.write(traceback.format_exc())
             print(f"failed; see {path}", file=sys.stderr)
             raise

@@ -15,6 +15,7 @@ from vaecausal.models.device import choose_device
 from vaecausal.models.host import prepare_host
 from vaecausal.models.registry import build_model, build_objective
 from vaecausal.models.saved import save_model
+from vaecausal.outputs import replacing
 from vaecausal.stages.logs import Log
 from vaecausal.training import TrainingSettings, fingerprint, train
 
@@ -80,5 +81,6 @@ def run(
         Path(model_path), model, {"architecture": architecture, "seed": seed, "dataset": meta.name}
     )
     Path(model_path).with_name("checkpoint.pt").unlink(missing_ok=True)
-    Path(summary_path).write_text(json.dumps(asdict(result), indent=2))
+    with replacing(summary_path) as partial:
+        partial.write_text(json.dumps(asdict(result), indent=2))
     log(f"done in {result.seconds:.1f}s ({result.images_per_second:.0f} img/s)")
