@@ -46,7 +46,9 @@ def dataset_entry(dataset):
     """What `prepare` reads of a dataset; analysis-only keys stay out, so that changing them
     does not re-prepare the data and retrain every model."""
     entry = asdict(STUDY.datasets[dataset])
-    del entry["categorical"]
+    # where a file comes from and its checksums are the download's business: a moved URL must not
+    # re-prepare the data
+    del entry["categorical"], entry["files"]
     return entry
 
 
