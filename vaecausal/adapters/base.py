@@ -80,7 +80,12 @@ class Adapter(nn.Module):
     def _probe(self, images: torch.Tensor) -> torch.Tensor:
         """The probe's latents, after checking their shape and that decoding them gives images
         of ``image_shape``."""
-        latents = self.encode_latents(images)
+        try:
+            latents = self.encode_latents(images)
+        except RuntimeError as error:
+            raise ValueError(
+                f"the encoder cannot read images of shape {self.image_shape}: {error}"
+            ) from error
         if latents.dim() not in (2, 3) or latents.shape[0] != len(images):
             raise ValueError(
                 f"the encoder gives latents of shape {tuple(latents.shape)} for {len(images)} "

@@ -253,8 +253,39 @@ def run(
     log: Log,
 ) -> None:
     prepare_host(threads)
-    device = choose_device()
-    model = load_model(model_path, device)
+    model = load_model(model_path, choose_device())
+    intervene(
+        model,
+        latents_path,
+        oracle_path,
+        prepared_dir,
+        table_path,
+        arrays_path,
+        settings,
+        split_seed,
+        active_kl_threshold,
+        categorical,
+        identity,
+        log,
+    )
+
+
+def intervene(
+    model: VAEAdapter,
+    latents_path: Path,
+    oracle_path: Path,
+    prepared_dir: Path,
+    table_path: Path,
+    arrays_path: Path,
+    settings: dict[str, Any],
+    split_seed: int,
+    active_kl_threshold: float,
+    categorical: list[str],
+    identity: dict[str, object],
+    log: Log,
+) -> None:
+    """The stage's work on a model already loaded."""
+    device = model_device(model)
     oracle = load_oracle(oracle_path, device)
     meta = read_meta(prepared_dir)
     with np.load(latents_path) as cached:

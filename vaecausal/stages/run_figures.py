@@ -72,13 +72,30 @@ def run(
     title: str,
     log: Log,
 ) -> None:
+    model = load_model(model_path, choose_device())
+    draw(model, losses_path, latents_path, effects_path, prepared_dir, out_dir, title, log)
+
+
+def draw(
+    model: VAEAdapter,
+    losses_path: Path | None,
+    latents_path: Path,
+    effects_path: Path,
+    prepared_dir: Path,
+    out_dir: Path,
+    title: str,
+    log: Log,
+) -> None:
+    """The figures of a model already loaded; training curves only with a losses file (a model
+    trained outside the project has none)."""
     apply_style()
     out_dir = Path(out_dir)
     title = f"{title} on {read_meta(prepared_dir).label}"
-    figures = {"training_curves": training_curves.plot(pd.read_csv(losses_path), title)}
+    figures = {}
+    if losses_path is not None:
+        figures["training_curves"] = training_curves.plot(pd.read_csv(losses_path), title)
     with np.load(latents_path) as cached:
         latents, indices = cached["eval_latents"], cached["eval_indices"][:N_RECONSTRUCTIONS]
-    model = load_model(model_path, choose_device())
     originals, decoded = _reconstruct(model, prepared_dir, indices)
     figures["reconstructions"] = reconstructions.plot(
         originals, decoded, f"{title}: reconstructions"
