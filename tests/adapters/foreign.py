@@ -60,3 +60,10 @@ def pythae_model(name: str, seed: int = 0, latent_dim: int = 4) -> nn.Module:
     config_class = getattr(models, f"{name}Config")
     config = config_class(input_dim=(1, 64, 64), latent_dim=latent_dim)
     return getattr(models, name)(config).eval()
+
+
+def pythae_beta_vae() -> nn.Module:
+    """A factory as ``vaecausal-analyze --factory`` takes one: a pythae BetaVAE, adapted."""
+    from vaecausal.adapters.pythae import PythaeAdapter
+
+    return PythaeAdapter(pythae_model("BetaVAE"))
