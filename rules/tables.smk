@@ -16,12 +16,7 @@ rule tables:
     output:
         reported(TABLES, "2. Tables and findings"),
     params:
-        expected=[
-            {"dataset": dataset, "architecture": arch, "seed": seed}
-            for dataset in STUDY.datasets
-            for arch in STUDY.architectures
-            for seed in STUDY.seeds
-        ],
+        expected=EXPECTED_RUNS,
         families={arch: spec.family for arch, spec in STUDY.architectures.items()},
     log:
         log_path("tables", "tables"),

@@ -2,6 +2,8 @@
 
 
 rule train:
+    wildcard_constraints:
+        arch=_alternatives(STUDY.architectures),
     input:
         images=prepared("images"),
         factors=prepared("factors"),

@@ -9,6 +9,7 @@ workflow layer receives plain values and paths, never the configuration itself.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -73,6 +74,17 @@ class ArchitectureSpec:
 
 
 @dataclass(frozen=True)
+class ExternalModelSpec:
+    """A model trained outside the project: built by ``factory`` (``module:function``), with
+    ``weights`` (a state_dict file) when given, analysed on ``dataset``."""
+
+    name: str
+    factory: str
+    dataset: str
+    weights: str | None = None
+
+
+@dataclass(frozen=True)
 class Study:
     """Everything the workflow needs to plan one named study."""
 
@@ -85,6 +97,7 @@ class Study:
     seeds: tuple[int, ...]
     settings: dict[str, Any]
     partial: bool = False  # aggregate only the runs that have finished
+    external: dict[str, ExternalModelSpec] = dataclasses.field(default_factory=dict)
 
     @property
     def study_dir(self) -> str:
@@ -207,6 +220,14 @@ def _reference_messages(config: Mapping[str, Any]) -> list[str]:
                         f"config key 'studies.{study_name}.{field}': unknown {field[:-1]} "
                         f"'{name}' (defined: {', '.join(sorted(known))})"
                     )
+        for name, external in study.get("external_models", {}).items():
+            key = f"config key 'studies.{study_name}.external_models.{name}"
+            if external["dataset"] not in study.get("datasets", []):
+                messages.append(
+                    f"{key}.dataset': '{external['dataset']}' is not one of the study's datasets"
+                )
+            if name in study.get("architectures", []):
+                messages.append(f"{key}': the name of one of the study's architectures")
     for name, dataset in datasets.items():
         for key in ("subsample", "categorical"):
             for factor in dataset.get(key, ()):
@@ -291,4 +312,8 @@ def load_study(config: Mapping[str, Any], study: str | None = None) -> Study:
         settings=deep_merge(config["defaults"], raw.get("overrides", {})),
         # `--config partial=true` arrives as a string, the config file's value as a boolean
         partial=str(config["partial"]).lower() == "true",
+        external={
+            name: ExternalModelSpec(name, entry["factory"], entry["dataset"], entry.get("weights"))
+            for name, entry in raw.get("external_models", {}).items()
+        },
     )

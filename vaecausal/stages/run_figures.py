@@ -24,7 +24,7 @@ from vaecausal.plots import (
     training_curves,
     traversals,
 )
-from vaecausal.plots.style import apply_style, save_figure
+from vaecausal.plots.style import apply_style, save_figure, unavailable_figure
 from vaecausal.stages.logs import Log
 
 N_RECONSTRUCTIONS = 10
@@ -86,14 +86,19 @@ def draw(
     title: str,
     log: Log,
 ) -> None:
-    """The figures of a model already loaded; training curves only with a losses file (a model
-    trained outside the project has none)."""
+    """The figures of a model already loaded. A model trained outside the project has no
+    losses (no file, or one without rows): its training-curves figure says so."""
     apply_style()
     out_dir = Path(out_dir)
     title = f"{title} on {read_meta(prepared_dir).label}"
-    figures = {}
-    if losses_path is not None:
-        figures["training_curves"] = training_curves.plot(pd.read_csv(losses_path), title)
+    losses = pd.read_csv(losses_path) if losses_path is not None else pd.DataFrame()
+    figures = {
+        "training_curves": (
+            training_curves.plot(losses, title)
+            if len(losses)
+            else unavailable_figure(title, "trained outside the project: no training losses")
+        )
+    }
     with np.load(latents_path) as cached:
         latents, indices = cached["eval_latents"], cached["eval_indices"][:N_RECONSTRUCTIONS]
     originals, decoded = _reconstruct(model, prepared_dir, indices)
