@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from vaecausal.adapters.checks import probe as probe_model
 from vaecausal.adapters.hook_points import leaf_layers, match_hook_points, order_of_calls
 from vaecausal.adapters.protocol import DecoderOutput
 from vaecausal.models.network import IMAGE_SIZE, prior_frame
@@ -61,7 +62,7 @@ class Adapter(nn.Module):
         self.channels = self.image_shape[0]
         probe = torch.zeros(2, *self.image_shape, device=self._device())
         with torch.no_grad():
-            latents = self._probe(probe)
+            latents = probe_model(self, probe)  # type: ignore[arg-type]
             self.n_latents = int(latents.shape[1])
             inputs = self.decoder_input(latents)
             encoding = _ran(self.module, lambda: self.encode_latents(probe))
@@ -76,37 +77,6 @@ class Adapter(nn.Module):
 
     def _device(self) -> torch.device:
         return next(self.module.parameters()).device
-
-    def _probe(self, images: torch.Tensor) -> torch.Tensor:
-        """The probe's latents, after checking their shape and that decoding them gives images
-        of ``image_shape``."""
-        try:
-            latents = self.encode_latents(images)
-        except RuntimeError as error:
-            raise ValueError(
-                f"the encoder cannot read images of shape {self.image_shape}: {error}"
-            ) from error
-        if latents.dim() not in (2, 3) or latents.shape[0] != len(images):
-            raise ValueError(
-                f"the encoder gives latents of shape {tuple(latents.shape)} for {len(images)} "
-                "images; expected (images, latents) or (images, slots, slot dims)"
-            )
-        try:
-            decoded = self.run_decoder(self.decoder_input(latents))
-        except RuntimeError as error:
-            raise ValueError(
-                f"the decoder cannot read the encoder's codes of width {latents.shape[1]}: {error}"
-            ) from error
-        self.check_codes_decode(decoded)
-        return latents
-
-    def check_codes_decode(self, decoded: torch.Tensor) -> None:
-        """Refuse a decoder whose output is not one image of ``image_shape`` per code."""
-        if tuple(decoded.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"the decoder outputs {tuple(decoded.shape[1:])} per code, not an image of the "
-                f"dataset's shape {self.image_shape} (channels, height, width)"
-            )
 
     def _hook_points(
         self,

@@ -33,25 +33,35 @@ def check_data(images: np.ndarray, factors: np.ndarray) -> None:
 
 
 @torch.no_grad()
-def check_model_on_data(model: VAEAdapter, images: np.ndarray) -> None:
-    """Encode two of the images and decode their codes: the decoder must read the encoder's
-    codes and give back images of the dataset's shape."""
-    x = torch.as_tensor(images[:2], device=model_device(model)).permute(0, 3, 1, 2) / 255.0
-    latents = model.encode_latents(x.contiguous())
-    if latents.shape[1] != model.n_latents:
+def probe(model: VAEAdapter, images: torch.Tensor) -> torch.Tensor:
+    """The latents of ``images`` (B, C, H, W), after checking that the encoder reads them, that
+    the latents are (images, latents) or (images, slots, slot dims), and that the decoder reads
+    them and draws images of the same shape."""
+    shape = tuple(images.shape[1:])
+    try:
+        latents = model.encode_latents(images)
+    except RuntimeError as error:
+        raise ValueError(f"the encoder cannot read images of shape {shape}: {error}") from error
+    if latents.dim() not in (2, 3) or latents.shape[0] != len(images):
         raise ValueError(
-            f"the encoder gives codes of width {latents.shape[1]}; the model declares "
-            f"{model.n_latents} latents"
+            f"the encoder gives latents of shape {tuple(latents.shape)} for {len(images)} "
+            "images; expected (images, latents) or (images, slots, slot dims)"
         )
     try:
         decoded = model.run_decoder(model.decoder_input(latents))
     except RuntimeError as error:
         raise ValueError(
-            f"the decoder cannot read codes of width {latents.shape[1]}: {error}"
+            f"the decoder cannot read the encoder's codes of width {latents.shape[1]}: {error}"
         ) from error
-    expected = tuple(x.shape[1:])
-    if tuple(decoded.shape[1:]) != expected:
+    if tuple(decoded.shape[1:]) != shape:
         raise ValueError(
             f"the decoder outputs {tuple(decoded.shape[1:])} per code, not an image of the "
-            f"dataset's shape {expected} (channels, height, width)"
+            f"dataset's shape {shape} (channels, height, width)"
         )
+    return latents
+
+
+def check_model_on_data(model: VAEAdapter, images: np.ndarray) -> None:
+    """``probe`` on two of the dataset's images (N, H, W, C) uint8."""
+    x = torch.as_tensor(images[:2], device=model_device(model)).permute(0, 3, 1, 2) / 255.0
+    probe(model, x.contiguous())
