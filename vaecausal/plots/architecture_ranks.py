@@ -28,13 +28,14 @@ def _draw(axis: plt.Axes, ranks: pd.DataFrame, top: pd.DataFrame, datasets: list
     """One metric's bump chart."""
     position = {dataset: i for i, dataset in enumerate(datasets)}
     clear = set(top.loc[top["clear"].astype(bool), "dataset"])
+    labels = [architecture_label(a) for a in ranks["architecture"].unique()]
     for architecture in architecture_order(ranks["architecture"]):
         label = architecture_label(architecture)
         rows = ranks[ranks["architecture"] == architecture].sort_values(
             "dataset", key=lambda d: d.map(position)
         )
         x = rows["dataset"].map(position)
-        colour, marker = architecture_palette()[label], architecture_markers()[label]
+        colour, marker = architecture_palette(labels)[label], architecture_markers(labels)[label]
         axis.plot(x, rows["rank"], color=colour, linewidth=1.2, alpha=0.6, zorder=1)
         for xi, (_, row) in zip(x, rows.iterrows(), strict=True):
             filled = row["rank"] > 1 or row["dataset"] in clear
@@ -80,8 +81,8 @@ def plot(ranks: pd.DataFrame, top: pd.DataFrame) -> plt.Figure:
         plt.Line2D(
             [],
             [],
-            marker=architecture_markers()[name],
-            color=architecture_palette()[name],
+            marker=architecture_markers(names)[name],
+            color=architecture_palette(names)[name],
             markersize=8,
             label=name,
         )

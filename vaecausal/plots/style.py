@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 
 import matplotlib
@@ -41,10 +42,19 @@ def architecture_order(names: object) -> list[str]:
     return known + sorted(present - set(known))
 
 
-def architecture_markers() -> dict[str, str]:
-    """One fixed marker per architecture (display name), so colour is not the only cue."""
-    markers = ("o", "s", "D", "^", "v", "P")
-    return {ARCHITECTURE_LABELS[a]: m for a, m in zip(ARCHITECTURE_ORDER, markers, strict=True)}
+def _labels(names: Iterable[str]) -> list[str]:
+    """The house architectures' display names, then the other ``names`` (a study's external
+    models) sorted: their place, hence colour and marker, is fixed within a figure."""
+    house = [ARCHITECTURE_LABELS[a] for a in ARCHITECTURE_ORDER]
+    return house + sorted(set(names) - set(house))
+
+
+def architecture_markers(names: Iterable[str] = ()) -> dict[str, str]:
+    """One fixed marker per architecture (display name), so colour is not the only cue; display
+    names in ``names`` beyond the house architectures get further ones."""
+    markers = ("o", "s", "D", "^", "v", "P", "X", "*", "p", "h")
+    labels = _labels(names)
+    return {label: markers[i % len(markers)] for i, label in enumerate(labels)}
 
 
 def panel_grid(
@@ -89,10 +99,11 @@ def unavailable_figure(title: str, reason: str) -> plt.Figure:
     return figure
 
 
-def architecture_palette() -> dict[str, tuple[float, float, float]]:
-    """One fixed colour per architecture, so every figure uses the same."""
-    colours = sns.color_palette("colorblind", len(ARCHITECTURE_ORDER))
-    return {ARCHITECTURE_LABELS[a]: c for a, c in zip(ARCHITECTURE_ORDER, colours, strict=True)}
+def architecture_palette(names: Iterable[str] = ()) -> dict[str, tuple[float, float, float]]:
+    """One fixed colour per architecture, so every figure uses the same; display names in
+    ``names`` beyond the house architectures get further colours."""
+    labels = _labels(names)
+    return dict(zip(labels, sns.color_palette("colorblind", len(labels)), strict=True))
 
 
 def save_figure(figure: plt.Figure, png_path: Path) -> None:
