@@ -25,7 +25,7 @@ def _alternatives(names):
 
 wildcard_constraints:
     dataset=_alternatives(STUDY.datasets),
-    arch=_alternatives(STUDY.architectures),
+    arch=_alternatives([*STUDY.architectures, *STUDY.external]),
     seed=r"\d+",
 
 
@@ -116,7 +116,25 @@ def identity(wildcards):
     }
 
 
-ALL_RUNS = [RUN.format(dataset=dataset, arch=arch, seed=seed) for dataset, arch, seed in STUDY.runs]
+# A model trained outside the project is one run, under seed 0, on the dataset it was trained on.
+EXTERNAL_SEED = 0
+EXPECTED_RUNS = [
+    {"dataset": dataset, "architecture": arch, "seed": seed} for dataset, arch, seed in STUDY.runs
+] + [
+    {"dataset": spec.dataset, "architecture": name, "seed": EXTERNAL_SEED}
+    for name, spec in STUDY.external.items()
+]
+ALL_RUNS = [
+    RUN.format(dataset=r["dataset"], arch=r["architecture"], seed=r["seed"]) for r in EXPECTED_RUNS
+]
+
+
+def external_weights(wildcards):
+    """An external model's weights file, as the input `weights` (none when it has no file)."""
+    weights = STUDY.external[wildcards.arch].weights
+    return {"weights": weights} if weights else {}
+
+
 FINDINGS_TABLES = (
     "ces_dci_correlation",
     "capacity_bottleneck",

@@ -20,10 +20,7 @@ rule tables:
         mem_mb=resource("tables", "mem_mb"),
         runtime=resource("tables", "runtime"),
     params:
-        expected=[
-            {"dataset": dataset, "architecture": arch, "seed": seed}
-            for dataset, arch, seed in STUDY.runs
-        ],
+        expected=EXPECTED_RUNS,
         families={arch: spec.family for arch, spec in STUDY.architectures.items()},
     script:
         "../workflow_scripts/tables.py"

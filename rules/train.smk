@@ -14,6 +14,8 @@ rule train:
         log_path("train", RUN_ID),
     benchmark:
         benchmark_path("train", RUN_ID)
+    wildcard_constraints:
+        arch=_alternatives(STUDY.architectures),
     conda:
         "../envs/torch.yaml"
     threads: resource("train", "threads", 1)

@@ -94,6 +94,17 @@ class ArchitectureSpec:
 
 
 @dataclass(frozen=True)
+class ExternalModelSpec:
+    """A model trained outside the project: built by ``factory`` (``module:function``), with
+    ``weights`` (a state_dict file) when given, analysed on ``dataset``."""
+
+    name: str
+    factory: str
+    dataset: str
+    weights: str | None = None
+
+
+@dataclass(frozen=True)
 class Study:
     """Everything the workflow needs to plan one named study."""
 
@@ -111,6 +122,7 @@ class Study:
     # Architectures that run on only some of the study's datasets (e.g. a latent-size sweep kept
     # to one dataset); every other architecture runs on every dataset.
     only_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    external: dict[str, ExternalModelSpec] = field(default_factory=dict)
 
     @property
     def study_dir(self) -> str:
@@ -301,6 +313,14 @@ def _reference_messages(config: Mapping[str, Any]) -> list[str]:
                         f"'{name}' (defined: {', '.join(sorted(known))})"
                     )
         messages.extend(_only_on_messages(study_name, study))
+        for name, external in study.get("external_models", {}).items():
+            key = f"config key 'studies.{study_name}.external_models.{name}"
+            if external["dataset"] not in study.get("datasets", []):
+                messages.append(
+                    f"{key}.dataset': '{external['dataset']}' is not one of the study's datasets"
+                )
+            if name in study.get("architectures", []):
+                messages.append(f"{key}': the name of one of the study's architectures")
     for name, dataset in datasets.items():
         for key in ("subsample", "categorical"):
             for factor in dataset.get(key, ()):
@@ -389,4 +409,8 @@ def load_study(config: Mapping[str, Any], study: str | None = None) -> Study:
         partial=str(config["partial"]).lower() == "true",
         only_on={arch: tuple(names) for arch, names in raw.get("only_on", {}).items()},
         accepted_digests=copy.deepcopy(config.get("accepted_digests", {})),
+        external={
+            name: ExternalModelSpec(name, entry["factory"], entry["dataset"], entry.get("weights"))
+            for name, entry in raw.get("external_models", {}).items()
+        },
     )

@@ -17,9 +17,8 @@ from vaecausal.interventions.mediation import (
     unit_shares,
 )
 from vaecausal.interventions.pairs import PairFamily, mediation_pairs
-from vaecausal.interventions.patching import ENCODER_HOOKS
 from vaecausal.models.device import place_network
-from vaecausal.models.network import GaussianVAE
+from vaecausal.models.network import ENCODER_HOOKS, GaussianVAE
 from vaecausal.models.vq_vae import VQVAE
 
 SIZE, STEP, LOW = 8, 30, 20  # stripe brightness LOW + STEP * value, on a grid of SIZE values

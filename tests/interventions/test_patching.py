@@ -9,14 +9,12 @@ import torch
 from vaecausal.interventions.hooks import captured, is_linear, unit_view
 from vaecausal.interventions.pairs import PairFamily
 from vaecausal.interventions.patching import (
-    DECODER_HOOKS,
-    ENCODER_HOOKS,
     decoder_patching,
     encoder_restoration,
     patched_outcomes,
 )
 from vaecausal.models.device import place_network
-from vaecausal.models.network import GaussianVAE
+from vaecausal.models.network import DECODER_HOOKS, ENCODER_HOOKS, GaussianVAE
 from vaecausal.models.vq_vae import VQVAE
 
 

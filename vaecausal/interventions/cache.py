@@ -6,14 +6,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from vaecausal.adapters.protocol import VAEAdapter, reconstruction_nats
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.interventions.hooks import captured, is_linear
-from vaecausal.models.network import LatentModel
 
 
 @torch.no_grad()
 def encode(
-    model: LatentModel, images: BatchGatherer, indices: np.ndarray, batch_size: int = 1024
+    model: VAEAdapter, images: BatchGatherer, indices: np.ndarray, batch_size: int = 1024
 ) -> dict[str, np.ndarray]:
     """The model's summary arrays (``latents``, ``metric_codes``, ...) of the indexed images and
     the per-image reconstruction loss (nats) when decoding their intervention latents."""
@@ -21,9 +21,8 @@ def encode(
     for start in range(0, len(indices), batch_size):
         x = images.gather(indices[start : start + batch_size])
         summary = model.summarise(x)
-        logits = model.decode_latents(summary["latents"])
-        bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-        summary["reconstruction"] = bce.flatten(1).sum(1)
+        output = model.run_decoder(model.decoder_input(summary["latents"]))
+        summary["reconstruction"] = reconstruction_nats(model, output, x)
         for key, value in summary.items():
             parts.setdefault(key, []).append(value.cpu())
     return {key: torch.cat(values).numpy() for key, values in parts.items()}
@@ -50,15 +49,16 @@ def mean_image_reconstruction(
 
 @torch.no_grad()
 def hook_activations(
-    model: LatentModel, images: torch.Tensor, batch_size: int = 256
+    model: VAEAdapter, images: torch.Tensor, batch_size: int = 256
 ) -> dict[str, np.ndarray]:
     """Every hook point's activation of ``images`` (encoding, then decoding the intervention
     latents); linear layers as (B, neurons), conv layers as (B, channels, H, W)."""
-    names = model.hook_point_names()
+    names = [*model.encoder_hooks, *model.decoder_hooks]
     parts: dict[str, list[torch.Tensor]] = {name: [] for name in names}
     for start in range(0, len(images), batch_size):
         with captured(model, names) as outputs:
-            model.decode_latents(model.summarise(images[start : start + batch_size])["latents"])
+            latents = model.summarise(images[start : start + batch_size])["latents"]
+            model.run_decoder(model.decoder_input(latents))
         for name in names:
             value = outputs[name]
             parts[name].append((value.flatten(1) if is_linear(model, name) else value).cpu())

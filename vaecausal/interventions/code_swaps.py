@@ -20,13 +20,14 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from vaecausal.adapters.protocol import DiscreteAdapter, model_device
 from vaecausal.interventions.decoder_effects import (
     EffectSums,
     images_per_call,
     measure_decoder_change,
 )
 from vaecausal.interventions.oracle import FactorOracle
-from vaecausal.models.vq_vae import VQVAE, code_counts
+from vaecausal.models.vq_vae import code_counts
 
 
 def most_used_codes(codes: torch.Tensor, n: int, codebook_size: int) -> torch.Tensor:
@@ -70,7 +71,7 @@ def swapped_codes(codes: torch.Tensor, candidates: torch.Tensor, n_swap: int) ->
 
 @torch.no_grad()
 def code_swap_effects(
-    model: VQVAE,
+    model: DiscreteAdapter,
     codes: np.ndarray,
     n_swap: int,
     decode_batch: int,
@@ -78,10 +79,9 @@ def code_swap_effects(
 ) -> tuple[np.ndarray, dict[str, np.ndarray], SlotCandidates]:
     """(pixel effect norms (N, d, n_swap), mean factor and activation effects, the slots'
     candidates (n_swap + 1 per slot))."""
-    device = next(model.parameters()).device
-    all_codes = torch.as_tensor(codes, dtype=torch.long, device=device)
-    embed = model.quantiser.codebook
-    candidates = slot_candidates(all_codes, n_swap + 1, embed.num_embeddings)
+    all_codes = torch.as_tensor(codes, dtype=torch.long, device=model_device(model))
+    embed = model.decoder_input_from_codes
+    candidates = slot_candidates(all_codes, n_swap + 1, model.codebook_size)
     n_swap = min(n_swap, candidates.codes.shape[1] - 1)
     n, d = all_codes.shape
     per_call = images_per_call(decode_batch, d * n_swap)
@@ -89,7 +89,7 @@ def code_swap_effects(
     sums = EffectSums(d)
     for start in range(0, n, per_call):
         c = all_codes[start : start + per_call]
-        changed = embed(swapped_codes(c, candidates.codes, n_swap)).flatten(-2)
-        change = measure_decoder_change(model, embed(c).flatten(1), changed, oracle, sums)
+        changed = embed(swapped_codes(c, candidates.codes, n_swap))
+        change = measure_decoder_change(model, embed(c), changed, oracle, sums)
         norms[start : start + len(c)] = change.cpu().numpy()
     return norms, sums.means(), candidates

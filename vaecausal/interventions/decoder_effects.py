@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from vaecausal.adapters.protocol import VAEAdapter, decode_images
 from vaecausal.interventions.hooks import captured, is_linear, unit_view
 from vaecausal.interventions.oracle import FactorOracle
-from vaecausal.models.network import Decoder, LatentModel
-
-DECODER_HOOKS = tuple(f"decoder.{name}" for name in Decoder.hook_points)
 
 
 @dataclass
@@ -55,21 +53,21 @@ def images_per_call(decode_batch: int, changes_per_image: int) -> int:
 
 @torch.no_grad()
 def measure_decoder_change(
-    model: LatentModel,
+    model: VAEAdapter,
     base_inputs: torch.Tensor,
     changed_inputs: torch.Tensor,
     oracle: FactorOracle | None,
     sums: EffectSums,
-    hooks: tuple[str, ...] = DECODER_HOOKS,
+    hooks: tuple[str, ...] | None = None,
 ) -> torch.Tensor:
-    """Decode ``base_inputs`` (B, D) and ``changed_inputs`` (B, d, V, D), B * (1 + d * V) inputs
-    in one decoder call; add the factor effects and the activation effects at ``hooks`` to
-    ``sums`` and return the pixel change norms (B, d, V)."""
+    """Decode ``base_inputs`` (B, ...) and ``changed_inputs`` (B, d, V, ...), B * (1 + d * V)
+    inputs in one decoder call; add the factor effects and the activation effects at ``hooks``
+    (every decoder hook point by default) to ``sums`` and return the pixel change norms
+    (B, d, V)."""
     batch, d, n_values = changed_inputs.shape[:3]
+    hooks = model.decoder_hooks if hooks is None else hooks
     with captured(model, hooks) as acts:
-        decoded = torch.sigmoid(
-            model.decoder(torch.cat([base_inputs, changed_inputs.flatten(0, 2)]))
-        )
+        decoded = decode_images(model, torch.cat([base_inputs, changed_inputs.flatten(0, 2)]))
         for name in hooks:
             units = unit_view(acts.pop(name), is_linear(model, name))  # freed once reduced
             base = units[:batch]

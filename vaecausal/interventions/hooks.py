@@ -1,7 +1,8 @@
-"""Reading and replacing hook-point activations without copying the model.
+"""Reading hook-point activations without copying the model, and viewing them as units.
 
 Activations are read with forward hooks (``captured``); a hook point's units are viewed as
-(B, U, S): channels x spatial positions for conv layers, neurons x 1 for linear layers.
+(B, U, S): channels x spatial positions for a map (B, C, ...), features x 1 for a vector (B, F)
+and for a hook point the model declares as neurons (every output element one unit).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from vaecausal.models.network import LatentModel
+from vaecausal.adapters.protocol import VAEAdapter
 
 
 @contextmanager
-def captured(model: LatentModel, names: Sequence[str]) -> Iterator[dict[str, torch.Tensor]]:
+def captured(model: VAEAdapter, names: Sequence[str]) -> Iterator[dict[str, torch.Tensor]]:
     """Inside the block, every forward pass stores hook point ``name``'s output in the dict."""
     outputs: dict[str, torch.Tensor] = {}
 
@@ -34,19 +35,18 @@ def captured(model: LatentModel, names: Sequence[str]) -> Iterator[dict[str, tor
             handle.remove()
 
 
-def is_linear(model: LatentModel, name: str) -> bool:
-    """Whether hook point ``name`` is a linear layer (units = neurons) rather than a conv."""
-    part, layer = name.split(".")
-    chain = model.encoder if part == "encoder" else model.decoder
-    return layer in chain.linear_hook_points
+def is_linear(model: VAEAdapter, name: str) -> bool:
+    """Whether every output element of hook point ``name`` is a unit of its own (a linear layer,
+    even one whose output is reshaped to a map) rather than a channel of a map."""
+    return name in model.neuron_hooks
 
 
 def unit_view(activation: torch.Tensor, linear: bool) -> torch.Tensor:
     """(B, U, S): units of a hook point's activation, with their spatial positions flattened."""
-    if linear:
+    if linear or activation.dim() <= 2:
         return activation.reshape(activation.shape[0], -1, 1)
     return activation.reshape(activation.shape[0], activation.shape[1], -1)
 
 
-def n_units(model: LatentModel, name: str, activation: torch.Tensor) -> int:
+def n_units(model: VAEAdapter, name: str, activation: torch.Tensor) -> int:
     return unit_view(activation[:1], is_linear(model, name)).shape[1]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vaecausal.adapters.protocol import VAEAdapter, model_device
 from vaecausal.interventions.pairs import PairFamily
-from vaecausal.models.network import LatentModel
 
 
 def as_slots(latents: torch.Tensor) -> torch.Tensor:
@@ -20,22 +20,19 @@ def as_slots(latents: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def encode_latents(
-    model: LatentModel, images: torch.Tensor, batch_size: int = 1024
-) -> torch.Tensor:
+def encode_latents(model: VAEAdapter, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """Intervention latents as (B, d, e)."""
     parts = [
-        model.latents_from_features(model.encoder(images[s : s + batch_size]))
-        for s in range(0, len(images), batch_size)
+        model.encode_latents(images[s : s + batch_size]) for s in range(0, len(images), batch_size)
     ]
     return as_slots(torch.cat(parts))
 
 
 def input_effects(
-    model: LatentModel, families: list[PairFamily], eval_latents: np.ndarray
+    model: VAEAdapter, families: list[PairFamily], eval_latents: np.ndarray
 ) -> np.ndarray:
     """The effect matrix A, shape (K, d)."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     std = as_slots(torch.as_tensor(eval_latents, device=device)).std(0).clamp_min(1e-8)
     rows = []
     for family in families:

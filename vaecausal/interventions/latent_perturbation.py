@@ -22,15 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from vaecausal.adapters.protocol import DiscreteAdapter, VAEAdapter, model_device
 from vaecausal.interventions.decoder_effects import (
-    DECODER_HOOKS,
     EffectSums,
     images_per_call,
     measure_decoder_change,
 )
 from vaecausal.interventions.oracle import FactorOracle
-from vaecausal.models.network import LatentModel
-from vaecausal.models.vq_vae import VQVAE
 
 PERTURBATION_MODES = ("additive", "set")
 
@@ -83,7 +81,7 @@ class Perturbation:
 
 
 def grid_perturbation(
-    model: LatentModel, latents: torch.Tensor, values: list[float], mode: str = "set"
+    model: VAEAdapter, latents: torch.Tensor, values: list[float], mode: str = "set"
 ) -> Perturbation:
     """The grid ``values`` in the model's perturbation frame estimated on ``latents``."""
     if mode not in PERTURBATION_MODES:
@@ -95,17 +93,18 @@ def grid_perturbation(
 
 @torch.no_grad()
 def latent_perturbation(
-    model: LatentModel,
+    model: VAEAdapter,
     latents: np.ndarray,
     values: list[float],
     decode_batch: int,
     oracle: FactorOracle | None = None,
-    hooks: tuple[str, ...] = DECODER_HOOKS,
+    hooks: tuple[str, ...] | None = None,
     mode: str = "set",
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(pixel effect norms (N, d, V), mean factor effects (with an oracle) and activation effects
-    at ``hooks``, as ``EffectSums.means``) of the perturbations in ``mode``."""
-    device = next(model.parameters()).device
+    at ``hooks`` (every decoder hook point by default), as ``EffectSums.means``) of the
+    perturbations in ``mode``."""
+    device = model_device(model)
     all_latents = torch.as_tensor(latents, device=device)
     perturbation = grid_perturbation(model, all_latents, values, mode)
     n, d, n_values = latents.shape[0], latents.shape[1], len(values)
@@ -118,7 +117,7 @@ def latent_perturbation(
         change = measure_decoder_change(
             model,
             model.decoder_input(z),
-            changed.reshape(len(z), d, n_values, -1),
+            changed.reshape(len(z), d, n_values, *changed.shape[1:]),
             oracle,
             sums,
             hooks,
@@ -129,15 +128,14 @@ def latent_perturbation(
 
 @torch.no_grad()
 def code_changes(
-    model: VQVAE, latents: np.ndarray, values: list[float], mode: str, chunk: int = 256
+    model: DiscreteAdapter, latents: np.ndarray, values: list[float], mode: str, chunk: int = 256
 ) -> np.ndarray:
     """(N, d, V) bool: whether perturbation (i, v) of each z_e puts slot i on another code than
     its own. Only slot i moves, so only its target is quantised; ``chunk`` codes at a time bound
     the (codes x codebook) distance matrix."""
-    device = next(model.parameters()).device
-    all_latents = torch.as_tensor(latents, device=device)
+    all_latents = torch.as_tensor(latents, device=model_device(model))
     perturbation = grid_perturbation(model, all_latents, values, mode)
-    quantise = model.quantiser.codes
+    quantise = model.codes
     changed = [
         quantise(perturbation.targets(z)) != quantise(z)[:, :, None]
         for z in all_latents.split(chunk)

@@ -17,8 +17,8 @@ Choosing i* and its direction on the pairs that then measure TE would bias TE aw
 (the largest of d noisy mean moves, signed to be positive); on separate pairs, TE is unbiased
 and its test keeps its level. A unit's share NIE/TE is defined only when TE is distinguishable
 from noise (p < ``ALPHA``); otherwise it is a ratio of noise to noise, and reported as undefined.
-In a feed-forward chain the whole hook point mediates everything (layer NIE = TE, NDE = 0): a
-law the tests check, not a finding.
+In a feed-forward chain, and at any hook point every path goes through, the whole hook point
+mediates everything (layer NIE = TE, NDE = 0): a law the tests check, not a finding.
 """
 
 from __future__ import annotations
@@ -31,16 +31,12 @@ import numpy as np
 import torch
 from scipy import stats
 
+from vaecausal.adapters.protocol import VAEAdapter
 from vaecausal.interventions.hooks import is_linear, unit_view
 from vaecausal.interventions.input_manipulation import as_slots, encode_latents
 from vaecausal.interventions.pairs import PairFamily
-from vaecausal.interventions.patching import (
-    ENCODER_HOOKS,
-    encoder_resume,
-    encoder_run,
-    patched_outcomes,
-)
-from vaecausal.models.network import LatentModel
+from vaecausal.interventions.patching import encoder_run, patched_outcomes
+from vaecausal.interventions.resume import encoder_resume
 
 # Level of the total-effect test: below it, shares of the effect are defined.
 ALPHA = 0.05
@@ -102,7 +98,7 @@ def unit_shares(nie: np.ndarray, total: TotalEffect) -> np.ndarray:
 
 
 def outcome_direction(
-    model: LatentModel, family: PairFamily, latent_std: torch.Tensor, active: np.ndarray
+    model: VAEAdapter, family: PairFamily, latent_std: torch.Tensor, active: np.ndarray
 ) -> tuple[int, torch.Tensor]:
     """(i*, unit direction (e,)) from a family's selection pairs; ``latent_std`` (d, e) is the
     latents' spread over the evaluation set. With no active latent, all latents compete."""
@@ -131,7 +127,7 @@ class Mediation:
 
 @torch.no_grad()
 def mediate(
-    model: LatentModel,
+    model: VAEAdapter,
     family: PairFamily,
     outcome_latent: int,
     direction: torch.Tensor,
@@ -151,24 +147,26 @@ def mediate(
 
     total = total_effect_test((y(treated) - y_control).cpu().numpy())
     result = Mediation(family.name, outcome_latent, total, {}, {}, {}, {})
-    for name in ENCODER_HOOKS:
-        resume, linear = encoder_resume(model, name), is_linear(model, name)
+    for name in model.encoder_hooks:
+        linear = is_linear(model, name)
+        from_control = encoder_resume(model, name, family.control)
+        from_treated = encoder_resume(model, name, family.treated)
         result.nie_units[name] = (
             patched_outcomes(
-                resume, control_acts[name], treated_acts[name], linear, effect, max_elements
+                from_control, control_acts[name], treated_acts[name], linear, effect, max_elements
             )
             .cpu()
             .numpy()
         )
         result.nde_units[name] = (
             patched_outcomes(
-                resume, treated_acts[name], control_acts[name], linear, effect, max_elements
+                from_treated, treated_acts[name], control_acts[name], linear, effect, max_elements
             )
             .cpu()
             .numpy()
         )
-        result.nie_layer[name] = float(effect(resume(treated_acts[name])))
-        result.nde_layer[name] = float(effect(resume(control_acts[name])))
+        result.nie_layer[name] = float(effect(from_control(treated_acts[name])))
+        result.nde_layer[name] = float(effect(from_treated(control_acts[name])))
     return result
 
 
@@ -192,7 +190,7 @@ def split_pairs(family: PairFamily, n_measure: int) -> tuple[PairFamily, PairFam
 
 
 def mediation_analysis(
-    model: LatentModel,
+    model: VAEAdapter,
     families: Iterable[PairFamily],
     eval_latents: torch.Tensor,
     active: np.ndarray,
@@ -214,7 +212,7 @@ def mediation_analysis(
 
 
 @torch.no_grad()
-def no_outcome(model: LatentModel, family: PairFamily) -> Mediation:
+def no_outcome(model: VAEAdapter, family: PairFamily) -> Mediation:
     """The mediation of a model without an active latent (posterior collapse): no latent
     carries the treatment's effect, so TE and every NIE and NDE are undefined (NaN), outcome -1."""
     _, acts = encoder_run(model, family.control[:1])
@@ -222,6 +220,6 @@ def no_outcome(model: LatentModel, family: PairFamily) -> Mediation:
         name: np.full(unit_view(a, is_linear(model, name)).shape[1], np.nan)
         for name, a in acts.items()
     }
-    layers = dict.fromkeys(ENCODER_HOOKS, math.nan)
+    layers = dict.fromkeys(model.encoder_hooks, math.nan)
     total = TotalEffect(math.nan, math.nan, math.nan, len(family.control))
     return Mediation(family.name, -1, total, units, dict(units), layers, dict(layers))

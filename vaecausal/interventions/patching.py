@@ -1,9 +1,9 @@
 """Activation patching (manipulation 3), unit by unit, and the machinery mediation shares.
 
-The network is a feed-forward chain of hook points, so patching unit u of hook point L needs only
-the layers after L: the control's activation at L, with unit u taken from the treated input, is
-fed to ``forward_from``. All units of a chunk go through in one batched call; nothing is copied
-but activations.
+The control's activation at hook point L, with unit u taken from the treated input, is fed to the
+rest of the model (``resume``: only the layers after L on this project's feed-forward networks,
+the whole graph with L's output replaced on any other model). All units of a chunk go through
+in one batched call; nothing is copied but activations.
 
 Encoder side, per factor k and its pairs (x, x'):
   restoration R[L, u, k] = E||mu(x; a_Lu <- a_Lu(x')) - mu(x)|| / E||mu(x') - mu(x)||
@@ -19,13 +19,12 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from vaecausal.adapters.protocol import VAEAdapter, decode_images
 from vaecausal.interventions.hooks import captured, is_linear, unit_view
 from vaecausal.interventions.input_manipulation import as_slots
 from vaecausal.interventions.pairs import PairFamily
-from vaecausal.models.network import Decoder, Encoder, LatentModel
+from vaecausal.interventions.resume import decoder_resume, encoder_resume
 
-ENCODER_HOOKS = tuple(f"encoder.{name}" for name in Encoder.hook_points)
-DECODER_HOOKS = tuple(f"decoder.{name}" for name in Decoder.hook_points)
 # Elements of the largest activation of one input (32 channels x 32 x 32): sizes patch chunks.
 _LARGEST_ACTIVATION = 32 * 32 * 32
 
@@ -64,24 +63,18 @@ def ratio(moved: torch.Tensor, total: torch.Tensor | float) -> torch.Tensor:
     return torch.where(total > 1e-6, moved / total.clamp_min(1e-6), torch.zeros_like(moved))
 
 
-def encoder_resume(model: LatentModel, name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Encoder hook point ``name``'s activation -> the latents as slots (B, d, e)."""
-    layer = name.split(".")[1]
-    return lambda a: as_slots(model.latents_from_features(model.encoder.forward_from(layer, a)))
-
-
 def encoder_run(
-    model: LatentModel, images: torch.Tensor
+    model: VAEAdapter, images: torch.Tensor
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The latents of ``images`` as slots (B, d, e) and every encoder hook point's activation."""
-    with captured(model, ENCODER_HOOKS) as acts:
-        latents = as_slots(model.latents_from_features(model.encoder(images)))
+    with captured(model, model.encoder_hooks) as acts:
+        latents = as_slots(model.encode_latents(images))
     return latents, dict(acts)
 
 
 @torch.no_grad()
 def encoder_restoration(
-    model: LatentModel, family: PairFamily, max_elements: int = 2**25
+    model: VAEAdapter, family: PairFamily, max_elements: int = 2**25
 ) -> dict[str, np.ndarray]:
     """Restoration R of every unit of every encoder hook point for one factor's pairs, (U,)."""
     control, control_acts = encoder_run(model, family.control)
@@ -93,7 +86,7 @@ def encoder_restoration(
 
     return {
         name: patched_outcomes(
-            encoder_resume(model, name),
+            encoder_resume(model, name, family.control),
             control_acts[name],
             treated_acts[name],
             is_linear(model, name),
@@ -102,13 +95,13 @@ def encoder_restoration(
         )
         .cpu()
         .numpy()
-        for name in ENCODER_HOOKS
+        for name in model.encoder_hooks
     }
 
 
 @torch.no_grad()
 def decoder_patching(
-    model: LatentModel,
+    model: VAEAdapter,
     latents: torch.Tensor,
     targets: torch.Tensor,
     patched_latents: list[int],
@@ -121,8 +114,8 @@ def decoder_patching(
     restore); the other columns are NaN."""
     n, d = latents.shape[:2]
     if not patched_latents:  # a collapsed model: nothing moves, nothing to restore
-        with captured(model, DECODER_HOOKS) as acts:
-            model.decode_latents(latents[:1])
+        with captured(model, model.decoder_hooks) as acts:
+            model.run_decoder(model.decoder_input(latents[:1]))
         return {
             name: np.full((unit_view(a, is_linear(model, name)).shape[1], d), np.nan, np.float32)
             for name, a in acts.items()
@@ -135,11 +128,12 @@ def decoder_patching(
     pairs_treated = perturbed.transpose(0, 1).flatten(0, 1)  # (m * n, d, ...), latent-major
 
     # the control is the same n codes for every latent: decoded once, repeated latent-major
-    with captured(model, DECODER_HOOKS) as acts:
-        control_images = torch.sigmoid(model.decode_latents(latents)).flatten(1).repeat(m, 1)
+    control_inputs = model.decoder_input(latents)
+    with captured(model, model.decoder_hooks) as acts:
+        control_images = decode_images(model, control_inputs).flatten(1).repeat(m, 1)
     control_acts = {name: a.repeat(m, *([1] * (a.dim() - 1))) for name, a in acts.items()}
-    with captured(model, DECODER_HOOKS) as treated_acts:
-        treated_images = torch.sigmoid(model.decode_latents(pairs_treated)).flatten(1)
+    with captured(model, model.decoder_hooks) as treated_acts:
+        treated_images = decode_images(model, model.decoder_input(pairs_treated)).flatten(1)
     treated_acts = dict(treated_acts)
     denominator = (treated_images - control_images).norm(dim=1).reshape(m, n).mean(1)
 
@@ -147,11 +141,11 @@ def decoder_patching(
         moved = (outcome.flatten(2) - control_images).norm(dim=2).reshape(-1, m, n).mean(2)
         return ratio(moved, denominator)
 
+    base_inputs = control_inputs.repeat(m, *([1] * (control_inputs.dim() - 1)))
     result = {}
-    for name in DECODER_HOOKS:
-        layer = name.split(".")[1]
+    for name in model.decoder_hooks:
         restored = patched_outcomes(
-            lambda a, layer=layer: torch.sigmoid(model.decoder.forward_from(layer, a)),
+            decoder_resume(model, name, base_inputs),
             control_acts[name],
             treated_acts[name],
             is_linear(model, name),

@@ -117,8 +117,26 @@ class ImageDeconv(nn.ConvTranspose2d):
         )
 
 
+ENCODER_HOOKS = tuple(f"encoder.{name}" for name in Encoder.hook_points)
+DECODER_HOOKS = tuple(f"decoder.{name}" for name in Decoder.hook_points)
+
+
+def prior_frame(latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prior units of a Gaussian latent: value v sets z_i := v."""
+    one = latents[0]
+    return torch.zeros_like(one), torch.ones_like(one)
+
+
+def spread_frame(latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Units of the latents' per-dim standard deviation around their mean over ``latents``: for
+    latents without a prior, such as a VQ-VAE's z_e."""
+    return latents.mean(0), latents.std(0)
+
+
 class LatentModel(nn.Module):
-    """What caching, interventions and metrics need from a network, whatever its latent space.
+    """What caching, interventions and metrics need from a network, whatever its latent space: the
+    ``VAEAdapter`` protocol (``vaecausal.adapters.protocol``), plus the feed-forward chains that
+    let activation patching resume from a hook point (``HookChain.forward_from``).
 
     *Intervention latents* are what manipulations act on: the posterior mean mu (B, d) of a
     Gaussian encoder, the pre-quantisation slots z_e (B, d, e) of a VQ-VAE. Latent i is always
@@ -129,6 +147,30 @@ class LatentModel(nn.Module):
     n_latents: int
     encoder: Encoder
     decoder: Decoder
+    output = "logits"
+
+    @property
+    def encoder_hooks(self) -> tuple[str, ...]:
+        return tuple(f"encoder.{name}" for name in self.encoder.hook_points)
+
+    @property
+    def decoder_hooks(self) -> tuple[str, ...]:
+        return tuple(f"decoder.{name}" for name in self.decoder.hook_points)
+
+    @property
+    def neuron_hooks(self) -> frozenset[str]:
+        """Linear layers: ``decoder.fc2``'s output is reshaped to a map, its units stay neurons."""
+        return frozenset(
+            f"{part}.{name}"
+            for part, chain in (("encoder", self.encoder), ("decoder", self.decoder))
+            for name in chain.linear_hook_points
+        )
+
+    def encode_latents(self, images: torch.Tensor) -> torch.Tensor:
+        return self.latents_from_features(self.encoder(images))
+
+    def run_decoder(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.decoder(inputs)
 
     @abstractmethod
     def constructor_arguments(self) -> dict[str, Any]:
@@ -156,9 +198,7 @@ class LatentModel(nn.Module):
         centre_i + v * scale_i (the additive form moves it by v * scale_i instead)."""
 
     def hook_point_names(self) -> list[str]:
-        return [f"encoder.{n}" for n in Encoder.hook_points] + [
-            f"decoder.{n}" for n in Decoder.hook_points
-        ]
+        return [*self.encoder_hooks, *self.decoder_hooks]
 
     def hook_module(self, name: str) -> nn.Module:
         """The layer whose output is hook point ``name`` (e.g. ``decoder.deconv2``)."""
@@ -201,9 +241,7 @@ class GaussianVAE(LatentModel):
         return latents
 
     def perturbation_frame(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Prior units: z_i := v."""
-        one = latents[0]
-        return torch.zeros_like(one), torch.ones_like(one)
+        return prior_frame(latents)
 
 
 def reference_flops(channels: int = 1, n_latents: int = 10, decode_only: bool = False) -> int:

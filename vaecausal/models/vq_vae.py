@@ -16,7 +16,13 @@ import torch
 from torch import nn
 
 from vaecausal.models.losses import bernoulli_reconstruction
-from vaecausal.models.network import Decoder, Encoder, LatentModel, reference_init
+from vaecausal.models.network import (
+    Decoder,
+    Encoder,
+    LatentModel,
+    reference_init,
+    spread_frame,
+)
 from vaecausal.models.objective import LossTerms, Objective
 
 
@@ -72,12 +78,7 @@ class VectorQuantiser(nn.Module):
 
     def codes(self, z_e: torch.Tensor) -> torch.Tensor:
         """Index of the nearest codebook vector of every slot, (B, d)."""
-        flat = z_e.reshape(-1, z_e.shape[-1])
-        weight = self.codebook.weight
-        distances = (
-            flat.pow(2).sum(1, keepdim=True) - 2 * flat @ weight.T + weight.pow(2).sum(1)[None, :]
-        )
-        return distances.argmin(1).reshape(z_e.shape[:-1])
+        return nearest_codes(z_e, self.codebook.weight)
 
     def forward(self, z_e: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(z_q with straight-through gradient, codes, z_q carrying the codebook's gradient)."""
@@ -140,8 +141,22 @@ class VQVAE(LatentModel):
         return self.decode(self.quantiser.codebook(codes))
 
     def perturbation_frame(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Units of z_e's per-dim standard deviation around its mean over ``latents``."""
-        return latents.mean(0), latents.std(0)
+        return spread_frame(latents)
+
+    def codes(self, latents: torch.Tensor) -> torch.Tensor:
+        return self.quantiser.codes(latents)
+
+    def decoder_input_from_codes(self, codes: torch.Tensor) -> torch.Tensor:
+        return self.quantiser.codebook(codes).flatten(-2)
+
+
+def nearest_codes(z_e: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
+    """Index of the nearest of ``codebook``'s rows (M, e) for every slot of ``z_e`` (..., e)."""
+    flat = z_e.reshape(-1, z_e.shape[-1])
+    distances = (
+        flat.pow(2).sum(1, keepdim=True) - 2 * flat @ codebook.T + codebook.pow(2).sum(1)[None, :]
+    )
+    return distances.argmin(1).reshape(z_e.shape[:-1])
 
 
 def code_counts(codes: torch.Tensor, codebook_size: int) -> torch.Tensor:

@@ -26,7 +26,7 @@ def _share_table(
             share = unit_shares(nie[:, t], total)
             if np.isnan(share).all():
                 continue
-            where = {"layer": name.split(".")[1], "treatment": treatment}
+            where = {"layer": name.removeprefix("encoder."), "treatment": treatment}
             rows.append({**where, "kind": "sum over units", "share": float(share.sum())})
             rows.append({**where, "kind": "strongest unit", "share": float(np.abs(share).max())})
     return pd.DataFrame(rows, columns=["layer", "treatment", "kind", "share"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import textwrap
 from collections.abc import Iterable
@@ -43,21 +42,19 @@ def architecture_order(names: object) -> list[str]:
     return known + sorted(present - set(known))
 
 
-def _others(labels: Iterable[str]) -> list[str]:
-    """The display names in ``labels`` that are not the six reference architectures' (a user's
-    own models, size variants), in the order given."""
-    known = set(ARCHITECTURE_LABELS.values())
-    return [label for label in dict.fromkeys(labels) if label not in known]
+def _labels(names: Iterable[str]) -> list[str]:
+    """The house architectures' display names, then the other ``names`` (a study's external
+    models) sorted: their place, hence colour and marker, is fixed within a figure."""
+    house = [ARCHITECTURE_LABELS[a] for a in ARCHITECTURE_ORDER]
+    return house + sorted(set(names) - set(house))
 
 
-def architecture_markers(labels: Iterable[str] = ()) -> dict[str, str]:
-    """One fixed marker per reference architecture (display name), so colour is not the only
-    cue; the other ``labels`` get further markers in their order (consistent within a figure
-    that passes all its labels)."""
-    markers = ("o", "s", "D", "^", "v", "P")
-    fixed = {ARCHITECTURE_LABELS[a]: m for a, m in zip(ARCHITECTURE_ORDER, markers, strict=True)}
-    extra = itertools.cycle(("X", "*", "<", ">", "p", "h", "8"))
-    return fixed | {label: next(extra) for label in _others(labels)}
+def architecture_markers(names: Iterable[str] = ()) -> dict[str, str]:
+    """One fixed marker per architecture (display name), so colour is not the only cue; display
+    names in ``names`` beyond the house architectures get further ones."""
+    markers = ("o", "s", "D", "^", "v", "P", "X", "*", "p", "h")
+    labels = _labels(names)
+    return {label: markers[i % len(markers)] for i, label in enumerate(labels)}
 
 
 def panel_grid(
@@ -102,13 +99,11 @@ def unavailable_figure(title: str, reason: str) -> plt.Figure:
     return figure
 
 
-def architecture_palette(labels: Iterable[str] = ()) -> dict[str, tuple[float, float, float]]:
-    """One fixed colour per reference architecture, so every figure uses the same; the other
-    ``labels`` get the colour-blind palette's remaining colours, then the dark palette's."""
-    colours = sns.color_palette("colorblind", 10)
-    fixed = dict(zip((ARCHITECTURE_LABELS[a] for a in ARCHITECTURE_ORDER), colours, strict=False))
-    spare = itertools.cycle(colours[len(fixed) :] + sns.color_palette("dark", 10))
-    return fixed | {label: next(spare) for label in _others(labels)}
+def architecture_palette(names: Iterable[str] = ()) -> dict[str, tuple[float, float, float]]:
+    """One fixed colour per architecture, so every figure uses the same; display names in
+    ``names`` beyond the house architectures get further colours."""
+    labels = _labels(names)
+    return dict(zip(labels, sns.color_palette("colorblind", len(labels)), strict=True))
 
 
 def save_figure(figure: plt.Figure, png_path: Path) -> None:

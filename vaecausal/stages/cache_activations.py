@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vaecausal.adapters.protocol import VAEAdapter, model_device
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta, sample_indices
 from vaecausal.interventions.cache import encode, hook_activations, mean_image_reconstruction
@@ -40,10 +41,36 @@ def run(
     log: Log,
 ) -> None:
     prepare_host(threads)
-    device = choose_device()
+    model = load_model(model_path, choose_device())
+    cache(
+        model,
+        prepared_dir,
+        out_path,
+        activations_path,
+        n_eval,
+        split_seed,
+        n_activations,
+        n_metric,
+        metric_seed,
+        log,
+    )
+
+
+def cache(
+    model: VAEAdapter,
+    prepared_dir: Path,
+    out_path: Path,
+    activations_path: Path,
+    n_eval: int,
+    split_seed: int,
+    n_activations: int,
+    n_metric: int,
+    metric_seed: int,
+    log: Log,
+) -> None:
+    """The stage's work on a model already loaded."""
     meta = read_meta(prepared_dir)
-    model = load_model(model_path, device)
-    images = BatchGatherer(open_images(prepared_dir), device, resident=False)
+    images = BatchGatherer(open_images(prepared_dir), model_device(model), resident=False)
     sets = {
         "eval": sample_indices(meta.n_images, n_eval, split_seed),
         "scoring": sample_indices(meta.n_images, n_metric, metric_seed),

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from vaecausal.adapters.protocol import DiscreteAdapter, VAEAdapter, model_device
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_factors, read_meta
 from vaecausal.interventions.code_swaps import code_swap_effects
@@ -34,19 +35,12 @@ from vaecausal.interventions.latent_perturbation import (
 from vaecausal.interventions.mediation import ALPHA, mediation_analysis
 from vaecausal.interventions.oracle import FactorOracle, load_oracle
 from vaecausal.interventions.pairs import PairFamily, input_pairs, mediation_pairs
-from vaecausal.interventions.patching import (
-    DECODER_HOOKS,
-    ENCODER_HOOKS,
-    decoder_patching,
-    encoder_restoration,
-)
+from vaecausal.interventions.patching import decoder_patching, encoder_restoration
 from vaecausal.interventions.tidy import latent_names, matrix_rows, with_identity
 from vaecausal.metrics.causal import latent_activity
 from vaecausal.models.device import choose_device
 from vaecausal.models.host import prepare_host
-from vaecausal.models.network import LatentModel
 from vaecausal.models.saved import load_model
-from vaecausal.models.vq_vae import VQVAE
 from vaecausal.stages.logs import Log
 
 
@@ -73,11 +67,11 @@ def _perturbation_rows(
     return rows
 
 
-def decode_batch(settings: dict[str, Any], model: LatentModel) -> int:
+def decode_batch(settings: dict[str, Any], model: VAEAdapter) -> int:
     """Codes per decoder call on the model's device type (the CPU's setting where none is
     given for it)."""
     sizes = settings["decode_batch"]
-    return int(sizes.get(next(model.parameters()).device.type, sizes["cpu"]))
+    return int(sizes.get(model_device(model).type, sizes["cpu"]))
 
 
 @dataclass
@@ -95,15 +89,15 @@ class Results:
         self.timings[name] = time.perf_counter() - started
 
 
-def perturbation_mode(settings: dict[str, Any], model: LatentModel) -> str:
+def perturbation_mode(settings: dict[str, Any], model: VAEAdapter) -> str:
     """``set`` for Gaussian latents (z_i := v, as the study does); ``interventions.vq_perturbation``
-    for a VQ-VAE's z_e."""
-    return settings["vq_perturbation"] if isinstance(model, VQVAE) else "set"
+    for a discrete model's z_e."""
+    return settings["vq_perturbation"] if isinstance(model, DiscreteAdapter) else "set"
 
 
 def _latent_perturbation(
     out: Results,
-    model: LatentModel,
+    model: VAEAdapter,
     latents: np.ndarray,
     settings: dict[str, Any],
     oracle: FactorOracle,
@@ -126,7 +120,7 @@ def _latent_perturbation(
 
 
 def _code_changes(
-    out: Results, model: VQVAE, latents: np.ndarray, settings: dict[str, Any]
+    out: Results, model: DiscreteAdapter, latents: np.ndarray, settings: dict[str, Any]
 ) -> None:
     """Whether each perturbation moved slot i to another code: per (code, slot, value) in
     ``code_changed``, per slot and value in the table."""
@@ -143,7 +137,7 @@ def _code_changes(
 
 
 def _encoder_patching(
-    out: Results, model: LatentModel, families: list[PairFamily], n_pairs: int
+    out: Results, model: VAEAdapter, families: list[PairFamily], n_pairs: int
 ) -> None:
     """Restoration of every encoder unit, factor by factor, on the symmetric pairs."""
     names = [f.name for f in families]
@@ -151,28 +145,30 @@ def _encoder_patching(
         encoder_restoration(model, f.subset(np.arange(min(n_pairs, len(f.control)))))
         for f in families
     ]
-    for name in ENCODER_HOOKS:
+    for name in model.encoder_hooks:
         matrix = np.stack([r[name] for r in results], axis=1)
         out.arrays[f"patching.{name}"] = matrix
         out.rows.append(matrix_rows("activation_patching", name, "restoration", matrix, names))
-    out.arrays.update(encoder_hooks=np.asarray(ENCODER_HOOKS), patching_pairs=np.asarray(n_pairs))
+    out.arrays.update(
+        encoder_hooks=np.asarray(model.encoder_hooks), patching_pairs=np.asarray(n_pairs)
+    )
 
 
 def _mediation(
     out: Results,
-    model: LatentModel,
+    model: VAEAdapter,
     families: Iterable[PairFamily],
     latents: np.ndarray,
     active: np.ndarray,
     n_pairs: int,
 ) -> None:
     """Mediation of every directed treatment by every encoder unit; TE with its test."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     results = mediation_analysis(
         model, families, torch.as_tensor(latents, device=device), active, n_pairs
     )
     names = [r.name for r in results]
-    for name in ENCODER_HOOKS:
+    for name in model.encoder_hooks:
         for kind in ("nie", "nde"):
             matrix = np.stack([getattr(r, f"{kind}_units")[name] for r in results], axis=1)
             out.arrays[f"mediation.{kind}.{name}"] = matrix
@@ -195,12 +191,12 @@ def _mediation(
 
 def _decoder_patching(
     out: Results,
-    model: LatentModel,
+    model: VAEAdapter,
     latents: np.ndarray,
     active: np.ndarray,
     settings: dict[str, Any],
 ) -> None:
-    device = next(model.parameters()).device
+    device = model_device(model)
     value = settings["patching"]["decoder_value"]
     all_latents = torch.as_tensor(latents, device=device)
     mode = perturbation_mode(settings, model)
@@ -219,12 +215,12 @@ def _decoder_patching(
                 value=value,
             )
         )
-    out.arrays["decoder_hooks"] = np.asarray(DECODER_HOOKS)
+    out.arrays["decoder_hooks"] = np.asarray(model.decoder_hooks)
 
 
 def _code_swaps(
     out: Results,
-    model: VQVAE,
+    model: DiscreteAdapter,
     codes: np.ndarray,
     settings: dict[str, Any],
     oracle: FactorOracle,
@@ -257,8 +253,39 @@ def run(
     log: Log,
 ) -> None:
     prepare_host(threads)
-    device = choose_device()
-    model = load_model(model_path, device)
+    model = load_model(model_path, choose_device())
+    intervene(
+        model,
+        latents_path,
+        oracle_path,
+        prepared_dir,
+        table_path,
+        arrays_path,
+        settings,
+        split_seed,
+        active_kl_threshold,
+        categorical,
+        identity,
+        log,
+    )
+
+
+def intervene(
+    model: VAEAdapter,
+    latents_path: Path,
+    oracle_path: Path,
+    prepared_dir: Path,
+    table_path: Path,
+    arrays_path: Path,
+    settings: dict[str, Any],
+    split_seed: int,
+    active_kl_threshold: float,
+    categorical: list[str],
+    identity: dict[str, object],
+    log: Log,
+) -> None:
+    """The stage's work on a model already loaded."""
+    device = model_device(model)
     oracle = load_oracle(oracle_path, device)
     meta = read_meta(prepared_dir)
     with np.load(latents_path) as cached:
@@ -276,7 +303,7 @@ def run(
     )
     with out.timed("latent_perturbation"):
         _latent_perturbation(out, model, latents, settings, oracle, meta.factor_names)
-        if isinstance(model, VQVAE):
+        if isinstance(model, DiscreteAdapter):
             _code_changes(out, model, latents, settings)
             log(f"perturbations that change the code: {out.arrays['code_changed'].mean():.1%}")
 
@@ -319,7 +346,7 @@ def run(
             f"from noise (p < {ALPHA}) in {int((p < ALPHA).sum())}"
         )
 
-    if isinstance(model, VQVAE) and codes is not None:
+    if isinstance(model, DiscreteAdapter) and codes is not None:
         with out.timed("code_swaps"):
             _code_swaps(out, model, codes, settings, oracle, meta.factor_names)
         n_fallback = int(out.arrays["swap.fallback"].sum())

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import torch
 
+from vaecausal.adapters.protocol import VAEAdapter, decode_latents, model_device
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
 from vaecausal.interventions.latent_perturbation import grid_perturbation
 from vaecausal.interventions.mediation import stored_total_effects
 from vaecausal.models.device import choose_device
-from vaecausal.models.network import LatentModel
 from vaecausal.models.saved import load_model
 from vaecausal.plots import (
     effect_heatmaps,
@@ -24,7 +24,7 @@ from vaecausal.plots import (
     training_curves,
     traversals,
 )
-from vaecausal.plots.style import apply_style, save_figure
+from vaecausal.plots.style import apply_style, save_figure, unavailable_figure
 from vaecausal.stages.logs import Log
 
 N_RECONSTRUCTIONS = 10
@@ -36,25 +36,25 @@ def _channels_last(images: torch.Tensor) -> np.ndarray:
 
 @torch.no_grad()
 def _reconstruct(
-    model: LatentModel, prepared_dir: Path, indices: np.ndarray
+    model: VAEAdapter, prepared_dir: Path, indices: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(images, reconstructions) of the indexed images, (n, 64, 64, C) in [0, 1]."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     x = BatchGatherer(open_images(prepared_dir), device, resident=False).gather(indices)
-    logits = model.decode_latents(model.summarise(x)["latents"])
-    return _channels_last(x), _channels_last(torch.sigmoid(logits))
+    decoded = decode_latents(model, model.summarise(x)["latents"])
+    return _channels_last(x), _channels_last(decoded)
 
 
 @torch.no_grad()
 def _traversal_images(
-    model: LatentModel, latents: np.ndarray, values: list[float], mode: str
+    model: VAEAdapter, latents: np.ndarray, values: list[float], mode: str
 ) -> np.ndarray:
     """(d, V, 64, 64, C): the first evaluation code with each latent perturbed by each value,
     in the ``mode`` the intervene stage used."""
-    all_latents = torch.as_tensor(latents, device=next(model.parameters()).device)
+    all_latents = torch.as_tensor(latents, device=model_device(model))
     codes = grid_perturbation(model, all_latents, values, mode).codes(all_latents[:1])[0]
     d, n_values = codes.shape[:2]
-    images = torch.sigmoid(model.decode_latents(codes.flatten(0, 1)))
+    images = decode_latents(model, codes.flatten(0, 1))
     return _channels_last(images).reshape(d, n_values, *images.shape[2:], images.shape[1])
 
 
@@ -72,13 +72,35 @@ def run(
     title: str,
     log: Log,
 ) -> None:
+    model = load_model(model_path, choose_device())
+    draw(model, losses_path, latents_path, effects_path, prepared_dir, out_dir, title, log)
+
+
+def draw(
+    model: VAEAdapter,
+    losses_path: Path | None,
+    latents_path: Path,
+    effects_path: Path,
+    prepared_dir: Path,
+    out_dir: Path,
+    title: str,
+    log: Log,
+) -> None:
+    """The figures of a model already loaded. A model trained outside the project has no
+    losses (no file, or one without rows): its training-curves figure says so."""
     apply_style()
     out_dir = Path(out_dir)
     title = f"{title} on {read_meta(prepared_dir).label}"
-    figures = {"training_curves": training_curves.plot(pd.read_csv(losses_path), title)}
+    losses = pd.read_csv(losses_path) if losses_path is not None else pd.DataFrame()
+    figures = {
+        "training_curves": (
+            training_curves.plot(losses, title)
+            if len(losses)
+            else unavailable_figure(title, "trained outside the project: no training losses")
+        )
+    }
     with np.load(latents_path) as cached:
         latents, indices = cached["eval_latents"], cached["eval_indices"][:N_RECONSTRUCTIONS]
-    model = load_model(model_path, choose_device())
     originals, decoded = _reconstruct(model, prepared_dir, indices)
     figures["reconstructions"] = reconstructions.plot(
         originals, decoded, f"{title}: reconstructions"

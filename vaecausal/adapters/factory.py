@@ -1,0 +1,72 @@
+"""Building a user's model from a factory named ``module:function`` and an optional weights file.
+
+The factory takes no arguments and returns either a ``VAEAdapter`` (e.g. ``PythaeAdapter(model)``,
+the way to declare hook points and a decoder that outputs probabilities) or a module with
+``encode`` and ``decode`` methods, which is wrapped in a ``ModuleAdapter`` (logits, default hook
+points). Weights are a ``state_dict`` of the user's module (what ``torch.save(model.state_dict())``
+writes), loaded into the adapted module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from vaecausal.adapters.base import DEFAULT_IMAGE_SHAPE
+from vaecausal.adapters.module import ModuleAdapter
+from vaecausal.adapters.protocol import VAEAdapter
+
+
+def import_factory(spec: str) -> Callable[[], Any]:
+    """The callable ``spec`` names (``package.module:function``), or an error naming what
+    could not be found."""
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"model factory '{spec}' is not of the form 'module:function'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(
+            f"model factory '{spec}': cannot import '{module_name}': {error}"
+        ) from error
+    factory = module
+    for part in attribute.split("."):
+        if not hasattr(factory, part):
+            raise ValueError(f"model factory '{spec}': '{module_name}' has no '{attribute}'")
+        factory = getattr(factory, part)
+    if not callable(factory):
+        raise ValueError(f"model factory '{spec}' is not callable")
+    return factory
+
+
+def as_adapter(model: Any, image_shape: Sequence[int] = DEFAULT_IMAGE_SHAPE) -> VAEAdapter:
+    """``model`` itself when it offers the protocol, else a ``ModuleAdapter`` of it."""
+    if isinstance(model, VAEAdapter):
+        return model
+    if isinstance(model, nn.Module) and callable(getattr(model, "encode", None)):
+        return ModuleAdapter(model, image_shape=image_shape)
+    raise ValueError(
+        f"{type(model).__name__} is neither a VAEAdapter nor a module with encode and decode "
+        "methods: wrap it in an adapter (vaecausal.adapters.module / .pythae)"
+    )
+
+
+def user_module(model: VAEAdapter) -> nn.Module:
+    """The module the user's weights belong to: an adapter's wrapped module, else the model."""
+    return getattr(model, "module", model)  # type: ignore[return-value]
+
+
+def build_model(
+    factory: str, weights: Path | None = None, image_shape: Sequence[int] = DEFAULT_IMAGE_SHAPE
+) -> VAEAdapter:
+    """The adapted model the factory builds, with ``weights`` loaded when given."""
+    model = as_adapter(import_factory(factory)(), image_shape)
+    if weights is not None:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+        user_module(model).load_state_dict(state)
+    return model

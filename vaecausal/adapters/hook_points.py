@@ -1,0 +1,73 @@
+"""Choosing a foreign model's hook points by name or pattern, and checking them on a probe pass.
+
+A hook point must be a submodule that runs exactly once per encoding (or decoding) and outputs a
+tensor: patching replaces that one output. Patterns are shell-style (``fnmatch``) over the dotted
+submodule names; ``*`` also crosses dots. The hook points are returned in the order they run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+
+def leaf_layers(module: nn.Module) -> list[str]:
+    """The default hook points: every submodule that holds parameters of its own (convolutions,
+    linear layers, norms), the layers whose units the study's analyses are about."""
+    return [
+        name
+        for name, sub in module.named_modules()
+        if name and any(True for _ in sub.parameters(recurse=False))
+    ]
+
+
+def match_hook_points(root: nn.Module, patterns: Sequence[str], side: str) -> list[str]:
+    """Names of ``root``'s submodules matching any of ``patterns``; a pattern that matches
+    nothing is refused, naming the submodules there are."""
+    names = [name for name, _ in root.named_modules() if name]
+    chosen: list[str] = []
+    for pattern in patterns:
+        matched = [name for name in names if fnmatch.fnmatchcase(name, pattern)]
+        if not matched:
+            shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
+            raise ValueError(
+                f"{side} hook point '{pattern}' matches no submodule of "
+                f"{type(root).__name__}; its submodules are: {shown}"
+            )
+        chosen += [name for name in matched if name not in chosen]
+    return chosen
+
+
+def order_of_calls(
+    root: nn.Module, names: Sequence[str], run: Callable[[], object], side: str
+) -> tuple[str, ...]:
+    """``names`` in the order their submodules start running during ``run()``; refuses a hook
+    point that does not run, runs more than once or outputs something other than a tensor."""
+    started: list[str] = []
+    outputs: dict[str, list[object]] = {name: [] for name in names}
+    handles = []
+    for name in names:
+        module = root.get_submodule(name)
+        handles.append(module.register_forward_pre_hook(lambda *_a, n=name: started.append(n)))
+        handles.append(
+            module.register_forward_hook(lambda _m, _i, out, n=name: outputs[n].append(out))
+        )
+    try:
+        run()
+    finally:
+        for handle in handles:
+            handle.remove()
+    for name, seen in outputs.items():
+        if len(seen) != 1:
+            raise ValueError(
+                f"{side} hook point '{name}' runs {len(seen)} times per {side} pass; a hook point "
+                "must run exactly once (choose a layer, not a module shared by several)"
+            )
+        if not isinstance(seen[0], torch.Tensor):
+            raise ValueError(
+                f"{side} hook point '{name}' outputs {type(seen[0]).__name__}, not a tensor"
+            )
+    return tuple(sorted(names, key=started.index))

@@ -1,0 +1,104 @@
+"""``vaecausal-analyze``: the four manipulations and every metric of a model built outside the
+project, written as the pipeline writes a run.
+
+    vaecausal-analyze --factory my_models:build [--weights model.pt]
+        (--images images.npy --factors factors.npy | --dataset prepared_dir) --out DIR
+        [--categorical shape ...] [--factor-names ...] [--config overrides.yaml] [--name NAME]
+
+The factory (``module:function``, importable from the current directory) returns a
+``VAEAdapter`` or a module with ``encode`` / ``decode`` methods; the weights are its module's
+``state_dict``. A prepared dataset folder brings its factor names. Bad input (a factory that
+cannot be imported, hook names that match nothing, a decoder whose images are not the data's,
+codes of the wrong width, images and factors of different lengths) stops the command before any
+work, with the problem named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from vaecausal.adapters.checks import check_data, check_model_on_data
+from vaecausal.adapters.factory import build_model
+from vaecausal.data.store import IMAGE_SIZE, StorePaths, read_meta
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vaecausal-analyze",
+        description="Causal interventions and metrics of your own VAE, as the pipeline runs them.",
+    )
+    parser.add_argument("--factory", required=True, help="module:function building the model")
+    parser.add_argument("--weights", type=Path, help="state_dict of the factory's module")
+    parser.add_argument("--images", type=Path, help="images, .npy (N, 64, 64, C) uint8")
+    parser.add_argument("--factors", type=Path, help="factor indices, .npy (N, K)")
+    parser.add_argument("--dataset", type=Path, help="a prepared dataset folder instead")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--categorical", nargs="*", default=[], help="unordered factors")
+    parser.add_argument("--factor-names", nargs="*", help="default: the dataset's or factor<k>")
+    parser.add_argument("--config", type=Path, help="YAML of settings over the default study's")
+    parser.add_argument("--name", default="model", help="the model's name in tables and figures")
+    parser.add_argument("--threads", type=int, default=1)
+    return parser
+
+
+def _data(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+    if args.dataset is not None:
+        if args.images is not None or args.factors is not None:
+            parser.error("give --dataset or --images and --factors, not both")
+        paths = StorePaths(args.dataset)
+        if not paths.meta.is_file():
+            parser.error(f"--dataset {args.dataset}: no meta.json (not a prepared dataset)")
+        names = args.factor_names or read_meta(args.dataset).factor_names
+        return np.load(paths.images, mmap_mode="r"), np.load(paths.factors), names
+    if args.images is None or args.factors is None:
+        parser.error("give --images and --factors, or --dataset")
+    arrays = []
+    for flag, path in (("--images", args.images), ("--factors", args.factors)):
+        if not path.is_file():
+            parser.error(f"{flag} {path}: no such file")
+        arrays.append(np.load(path, mmap_mode="r", allow_pickle=False))
+    return arrays[0], np.asarray(arrays[1]), args.factor_names
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    sys.path.insert(0, os.getcwd())  # factories in the user's working directory
+    from vaecausal.api import analyze  # torch and the stages, once the arguments are sound
+
+    images, factors, names = _data(parser, args)
+    overrides = yaml.safe_load(args.config.read_text()) if args.config else None
+    images = np.asarray(images)
+    try:  # every check before any work; errors later are the analysis's own, with tracebacks
+        check_data(images, factors)
+        model = build_model(args.factory, args.weights, (images.shape[-1], IMAGE_SIZE, IMAGE_SIZE))
+        check_model_on_data(model, images)
+    except ValueError as error:
+        parser.error(str(error))
+    metrics = analyze(
+        model,
+        images,
+        factors,
+        args.out,
+        factor_names=names,
+        categorical=args.categorical,
+        overrides=overrides,
+        name=args.name,
+        threads=args.threads,
+        log=lambda message: print(message, file=sys.stderr),
+    )
+    print(f"CES {metrics['ces']}; DCI {metrics['dci_disentanglement']:.3f}; results in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""The framework on any VAE from Python: one call runs what the pipeline runs for one trained
+model (factor oracle, cached codes, the four manipulations, every metric, the run's figures) and
+writes the same files into one folder.
+
+    metrics = vaecausal.analyze(model, images, factors, "out/")
+
+``model`` is a ``VAEAdapter`` (``vaecausal.adapters``: the generic ``ModuleAdapter``,
+``PythaeAdapter``, ``PythaeVQAdapter``; this project's networks as they are) or a module with
+``encode`` / ``decode`` methods; images are (N, 64, 64, C) uint8 and factors (N, K) integer
+indices. Settings are the pipeline's ``default`` study's, with ``overrides`` merged key by key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from vaecausal.adapters.checks import check_data, check_model_on_data
+from vaecausal.adapters.factory import as_adapter
+from vaecausal.adapters.protocol import VAEAdapter
+from vaecausal.config import deep_merge, load_study
+from vaecausal.data.store import IMAGE_SIZE, DatasetMeta, StorePaths, write_factors_and_meta
+from vaecausal.models.device import choose_device, place_network
+from vaecausal.models.host import prepare_host
+from vaecausal.stages import cache_activations, intervene, metrics, oracle, run_figures
+from vaecausal.stages.logs import Log
+
+CONFIG = Path(__file__).resolve().parents[1] / "config.yaml"
+
+
+def default_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``default`` study's settings from the project's ``config.yaml``, with ``overrides``."""
+    if not CONFIG.exists():
+        raise FileNotFoundError(
+            f"{CONFIG} not found: analyze() takes its default settings from the project's "
+            "config.yaml (install the project from its source tree)"
+        )
+    settings = load_study(yaml.safe_load(CONFIG.read_text()), "default").settings
+    return deep_merge(settings, overrides or {})
+
+
+def write_dataset(
+    root: Path,
+    images: np.ndarray,
+    factors: np.ndarray,
+    factor_names: Sequence[str] | None = None,
+    label: str = "user data",
+) -> DatasetMeta:
+    """``images`` and ``factors`` as a prepared dataset (the pipeline's format) in ``root``."""
+    check_data(images, factors)
+    names = list(factor_names or [f"factor{k}" for k in range(factors.shape[1])])
+    if len(names) != factors.shape[1]:
+        raise ValueError(f"{len(names)} factor names for {factors.shape[1]} factors")
+    paths = StorePaths(Path(root))
+    paths.root.mkdir(parents=True, exist_ok=True)
+    np.save(paths.images, images)
+    meta = DatasetMeta(
+        name=paths.root.name,
+        label=label,
+        procedural=False,
+        channels=int(images.shape[3]),
+        n_images=len(images),
+        factor_names=names,
+        factor_sizes=(factors.max(axis=0) + 1).astype(int).tolist(),
+    )
+    write_factors_and_meta(paths, factors, meta)
+    return meta
+
+
+def analyze(
+    model: Any,
+    images: np.ndarray,
+    factors: np.ndarray,
+    out_dir: str | Path,
+    factor_names: Sequence[str] | None = None,
+    categorical: Sequence[str] = (),
+    overrides: Mapping[str, Any] | None = None,
+    name: str = "model",
+    threads: int = 1,
+    log: Log = print,
+) -> dict[str, Any]:
+    """Analyse ``model`` on ``images`` / ``factors``; returns ``metrics.json``'s content.
+
+    Writes to ``out_dir``: ``data/`` (the prepared dataset), ``oracle.pt``, ``oracle.json``,
+    ``latents.npz``, ``activations.npz``, ``interventions.parquet`` (the tidy table),
+    ``effects.npz``, ``metrics.json`` and ``figures/``. Everything is checked before any work.
+    """
+    out = Path(out_dir)
+    check_data(images, factors)
+    adapter = as_adapter(model, (int(images.shape[3]), IMAGE_SIZE, IMAGE_SIZE))
+    prepare_host(threads)
+    adapter = place_network(adapter, choose_device()).eval()
+    check_model_on_data(adapter, images)
+    settings = default_settings(overrides)
+    prepared = out / "data"
+    meta = write_dataset(prepared, images, factors, factor_names)
+    unknown = sorted(set(categorical) - set(meta.factor_names))
+    if unknown:
+        raise ValueError(f"categorical factor(s) {unknown} are not among {meta.factor_names}")
+    return analyze_prepared(adapter, prepared, out, list(categorical), settings, name, threads, log)
+
+
+def analyze_prepared(
+    model: VAEAdapter,
+    prepared: Path,
+    out: Path,
+    categorical: list[str],
+    settings: dict[str, Any],
+    name: str,
+    threads: int,
+    log: Log,
+) -> dict[str, Any]:
+    """``analyze`` on a prepared dataset folder, the model checked and placed."""
+    out.mkdir(parents=True, exist_ok=True)
+    evaluation, scoring = settings["evaluation"], settings["metrics"]["dci"]
+    oracle.run(prepared, out / "oracle.pt", out / "oracle.json", settings["oracle"], threads, log)
+    cache_activations.cache(
+        model,
+        prepared,
+        out / "latents.npz",
+        out / "activations.npz",
+        evaluation["n_eval"],
+        evaluation["split_seed"],
+        evaluation["n_activations"],
+        scoring["n_train"] + scoring["n_test"],
+        scoring["seed"],
+        log,
+    )
+    identity = {"architecture": name, "seed": 0, "dataset": prepared.name}
+    intervene.intervene(
+        model,
+        out / "latents.npz",
+        out / "oracle.pt",
+        prepared,
+        out / "interventions.parquet",
+        out / "effects.npz",
+        settings["interventions"],
+        evaluation["split_seed"],
+        settings["metrics"]["active_kl_threshold"],
+        categorical,
+        identity,
+        log,
+    )
+    summary = out / "train_summary.json"
+    summary.write_text(json.dumps({"seconds": None, "trained": "outside the project"}))
+    metrics.run(
+        out / "latents.npz",
+        out / "effects.npz",
+        out / "oracle.json",
+        summary,
+        prepared,
+        out / "metrics.json",
+        identity,
+        settings["metrics"],
+        threads,
+        log,
+    )
+    run_figures.draw(
+        model,
+        None,
+        out / "latents.npz",
+        out / "effects.npz",
+        prepared,
+        out / "figures",
+        name,
+        log,
+    )
+    return json.loads((out / "metrics.json").read_text())
