@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,33 +28,11 @@ from vaecausal.models.saved import load_model
 from vaecausal.stages.logs import Log
 
 
-def run(
-    model_path: Path,
-    prepared_dir: Path,
-    out_path: Path,
-    activations_path: Path,
-    n_eval: int,
-    split_seed: int,
-    n_activations: int,
-    n_metric: int,
-    metric_seed: int,
-    threads: int,
-    log: Log,
-) -> None:
+def run(model_path: Path, threads: int, **stage: Any) -> None:
+    """The stage as a rule runs it: the model stored at ``model_path``, then ``cache`` with the
+    same keyword arguments (all but ``model``)."""
     prepare_host(threads)
-    model = load_model(model_path, choose_device())
-    cache(
-        model,
-        prepared_dir,
-        out_path,
-        activations_path,
-        n_eval,
-        split_seed,
-        n_activations,
-        n_metric,
-        metric_seed,
-        log,
-    )
+    cache(load_model(model_path, choose_device()), **stage)
 
 
 def cache(

@@ -237,37 +237,11 @@ def _code_swaps(
     out.rows += _perturbation_rows("code_swap", "code", norms, means, swaps, factor_names)
 
 
-def run(
-    model_path: Path,
-    latents_path: Path,
-    oracle_path: Path,
-    prepared_dir: Path,
-    table_path: Path,
-    arrays_path: Path,
-    settings: dict[str, Any],
-    split_seed: int,
-    active_kl_threshold: float,
-    categorical: list[str],
-    identity: dict[str, object],
-    threads: int,
-    log: Log,
-) -> None:
+def run(model_path: Path, threads: int, **stage: Any) -> None:
+    """The stage as a rule runs it: the model stored at ``model_path``, then ``intervene`` with
+    the same keyword arguments (all but ``model``)."""
     prepare_host(threads)
-    model = load_model(model_path, choose_device())
-    intervene(
-        model,
-        latents_path,
-        oracle_path,
-        prepared_dir,
-        table_path,
-        arrays_path,
-        settings,
-        split_seed,
-        active_kl_threshold,
-        categorical,
-        identity,
-        log,
-    )
+    intervene(load_model(model_path, choose_device()), **stage)
 
 
 def intervene(

@@ -4,6 +4,7 @@ traversals, latent-by-factor effect heatmaps, patching heatmap per layer, share 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,18 +63,10 @@ def _names(array: np.ndarray) -> list[str]:
     return [str(v) for v in array]
 
 
-def run(
-    losses_path: Path,
-    model_path: Path,
-    latents_path: Path,
-    effects_path: Path,
-    prepared_dir: Path,
-    out_dir: Path,
-    title: str,
-    log: Log,
-) -> None:
-    model = load_model(model_path, choose_device())
-    draw(model, losses_path, latents_path, effects_path, prepared_dir, out_dir, title, log)
+def run(model_path: Path, **stage: Any) -> None:
+    """The stage as a rule runs it: the model stored at ``model_path``, then ``draw`` with the
+    same keyword arguments (all but ``model``)."""
+    draw(load_model(model_path, choose_device()), **stage)
 
 
 def draw(
