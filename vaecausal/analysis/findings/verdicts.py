@@ -32,7 +32,11 @@ NO_INTERVAL = "none"
 
 
 def _row(finding: str, verdict: str, **values) -> dict:
+    """A verdict row; a finding that cannot be estimated keeps the defaults (no estimate)."""
     defaults = {
+        "estimate": np.nan,
+        "n_runs": 0,
+        "detail": "",
         "interval": NO_INTERVAL,
         "ci_low": np.nan,
         "ci_high": np.nan,
@@ -46,7 +50,7 @@ def tradeoff_row(correlations: pd.DataFrame) -> dict:
     word = tradeoff.finding_word(correlations)
     finding = "(i) CES–DCI trade-off"
     if word == "insufficient data":
-        return _row(finding, word, estimate_of="Spearman ρ", estimate=np.nan, n_runs=0, detail="")
+        return _row(finding, word, estimate_of="Spearman ρ")
     spearman = tradeoff.primary_row(correlations)
     return _row(
         finding,
@@ -69,9 +73,7 @@ def capacity_row(table: pd.DataFrame, trend: pd.DataFrame) -> dict:
     estimate_of = "slope of β-VAE − VAE DCI per unit of factors/latent"
     row = capacity.primary_trend(trend)
     if row is None:
-        return _row(
-            finding, word, estimate_of=estimate_of, estimate=np.nan, n_runs=0, detail="no sweep"
-        )
+        return _row(finding, word, estimate_of=estimate_of, detail="no sweep")
     return _row(
         finding,
         word,
@@ -107,7 +109,7 @@ def ranking_row(top: pd.DataFrame, runs: pd.DataFrame) -> dict:
     finding = "(iii) No single winner"
     estimate_of = "share of seed resamples that change the top architecture"
     if top.empty:
-        return _row(finding, word, estimate_of=estimate_of, estimate=np.nan, n_runs=0, detail="")
+        return _row(finding, word, estimate_of=estimate_of)
     metrics = top.drop_duplicates("metric")
     deciding = {
         ranking.SUPPORTED: metrics["p_supported"].min(),
@@ -135,7 +137,7 @@ def discrete_row(table: pd.DataFrame) -> dict:
     estimate_of = "VQ-VAE's continuous CES / the others'"
     tested = table[table["p_below_margin"].notna()] if len(table) else table
     if tested.empty:
-        return _row(finding, word, estimate_of=estimate_of, estimate=np.nan, n_runs=0, detail="")
+        return _row(finding, word, estimate_of=estimate_of)
     # the least favourable dataset decides 'supported', so it is the one shown
     row = tested.loc[tested["continuous_to_others_ci_high"].idxmax()]
     detail = "; ".join(
