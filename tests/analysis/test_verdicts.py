@@ -69,3 +69,16 @@ def test_glance_shows_estimate_interval_p_and_runs():
         "runs",
     ]
     assert len(rows) == 4 and "slope of β-VAE − VAE DCI per unit of factors/latent: -0.1" in text
+
+
+def test_a_contradicted_discrete_finding_shows_the_dataset_above_the_margin_and_its_p():
+    runs = study(("dsprites", "3dshapes"))
+    vq = runs["architecture"] == "vq_vae"
+    runs.loc[vq, "ces"] *= 40  # VQ-VAE's continuous CES near the others', not near zero
+    findings = compute(runs, FAST)
+    row = findings.verdicts.set_index("finding").loc["(iv) Discrete limitation of VQ-VAE"]
+    assert row["verdict"] == "contradicted"
+    deciding = findings.discrete.loc[findings.discrete["p_above_margin"].idxmin()]
+    assert row["p_value"] == deciding["p_above_margin"] < 0.0125
+    assert row["estimate"] == deciding["continuous_to_others"] > 0.1
+    assert row["p_of"] == "one-sided, ratio above the margin"

@@ -138,8 +138,14 @@ def discrete_row(table: pd.DataFrame) -> dict:
     tested = table[table["p_below_margin"].notna()] if len(table) else table
     if tested.empty:
         return _row(finding, word, estimate_of=estimate_of)
-    # the least favourable dataset decides 'supported', so it is the one shown
-    row = tested.loc[tested["continuous_to_others_ci_high"].idxmax()]
+    # the row shown is the one that decides: the dataset most clearly above the margin for
+    # 'contradicted', else the least favourable one, which decides 'supported'
+    contradicted = word == "contradicted"
+    row = tested.loc[
+        tested["p_above_margin"].idxmin()
+        if contradicted
+        else tested["continuous_to_others_ci_high"].idxmax()
+    ]
     detail = "; ".join(
         f"{r.dataset_label}: {number(r.continuous_to_others)} "
         f"[{number(r.continuous_to_others_ci_low)}, {number(r.continuous_to_others_ci_high)}]"
@@ -153,13 +159,13 @@ def discrete_row(table: pd.DataFrame) -> dict:
     return _row(
         finding,
         word,
-        estimate_of=estimate_of + f" (margin {number(discrete.MARGIN)}; least favourable dataset)",
+        estimate_of=estimate_of + f" (margin {number(discrete.MARGIN)}; deciding dataset)",
         estimate=row["continuous_to_others"],
         interval="95% Behrens–Fisher on log CES",
         ci_low=row["continuous_to_others_ci_low"],
         ci_high=row["continuous_to_others_ci_high"],
-        p_value=row["p_below_margin"],
-        p_of="one-sided, ratio below the margin",
+        p_value=row["p_above_margin" if contradicted else "p_below_margin"],
+        p_of=f"one-sided, ratio {'above' if contradicted else 'below'} the margin",
         n_runs=int((tested["n_runs"] + tested["n_other_runs"]).sum()),
         detail=detail,
     )
