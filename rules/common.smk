@@ -53,10 +53,11 @@ def dataset_entry(dataset):
 
 
 def architecture_entry(arch):
-    """What `train` reads of an architecture: its family is for the analysis, and its own latent
-    size reaches the model through STUDY.model_settings, so neither is a parameter of the run."""
+    """What `train` reads of an architecture: its family and the architecture whose strength it
+    varies are for the analysis, and its own latent size reaches the model through
+    STUDY.model_settings, so none is a parameter of the run."""
     entry = asdict(STUDY.architectures[arch])
-    del entry["family"], entry["n_latents"]
+    del entry["family"], entry["n_latents"], entry["strength_of"]
     return entry
 
 

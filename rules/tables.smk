@@ -22,5 +22,10 @@ rule tables:
     params:
         expected=EXPECTED_RUNS,
         families={arch: spec.family for arch, spec in STUDY.architectures.items()},
+        strength_of={
+            arch: spec.strength_of
+            for arch, spec in STUDY.architectures.items()
+            if spec.strength_of
+        },
     script:
         "../workflow_scripts/tables.py"

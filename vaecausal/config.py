@@ -74,7 +74,7 @@ class DatasetSpec:
 # Keys of an architecture entry that are not its objective's hyperparameters: the objective, and
 # what a size variant of another architecture may set.
 VARIANT_KEYS = ("family", "n_latents")
-ARCHITECTURE_KEYS = ("objective", *VARIANT_KEYS)
+ARCHITECTURE_KEYS = ("objective", "strength_of", *VARIANT_KEYS)
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,9 @@ class ArchitectureSpec:
     ``family`` names the architecture this one is a size variant of (itself unless the entry says
     otherwise) and ``n_latents`` its own latent size (None: the study's ``model.n_latents``), so
     that a study can train one family at several latent sizes (a latent-size sweep).
+    ``strength_of`` names the architecture whose regularisation strength this one varies (same
+    objective, other hyperparameters): it widens the model population of finding (i) and enters
+    no other finding, which compare architectures at their reference settings.
     """
 
     name: str
@@ -91,6 +94,7 @@ class ArchitectureSpec:
     hyperparameters: dict[str, Any]
     family: str
     n_latents: int | None = None
+    strength_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,8 @@ class Study:
     # Architectures that run on only some of the study's datasets (e.g. a latent-size sweep kept
     # to one dataset); every other architecture runs on every dataset.
     only_on: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Architectures trained on their own seeds instead of ``seeds`` (a population's variants).
+    seeds_of: dict[str, tuple[int, ...]] = field(default_factory=dict)
     external: dict[str, ExternalModelSpec] = field(default_factory=dict)
 
     @property
@@ -131,13 +137,14 @@ class Study:
     @property
     def runs(self) -> list[tuple[str, str, int]]:
         """Every planned (dataset, architecture, seed): the datasets x architectures x seeds
-        grid, less the datasets an architecture's ``only_on`` leaves out."""
+        grid, less the datasets an architecture's ``only_on`` leaves out, with an architecture's
+        own ``seeds_of`` where given."""
         return [
             (dataset, arch, seed)
             for dataset in self.datasets
             for arch in self.architectures
             if dataset in self.only_on.get(arch, self.datasets)
-            for seed in self.seeds
+            for seed in self.seeds_of.get(arch, self.seeds)
         ]
 
     def accepted_copies(self, dataset: str, file: str) -> AcceptedCopies:
@@ -231,6 +238,29 @@ def _family_messages(architectures: Mapping[str, Any]) -> list[str]:
     return messages
 
 
+def _strength_messages(architectures: Mapping[str, Any]) -> list[str]:
+    """A strength variant names a defined reference architecture (neither a variant of another
+    nor a size variant) with the same objective, and is not itself a size variant."""
+    messages = []
+    for name, entry in architectures.items():
+        if "strength_of" not in entry:
+            continue
+        of, key = entry["strength_of"], f"config key 'architectures.{name}.strength_of'"
+        reference = architectures.get(of)
+        if reference is None:
+            messages.append(f"{key}: unknown architecture '{of}'")
+        elif of == name or "strength_of" in reference or reference.get("family", of) != of:
+            messages.append(f"{key}: '{of}' is not a reference architecture")
+        elif reference["objective"] != entry["objective"]:
+            messages.append(
+                f"{key}: objective '{entry['objective']}' differs from '{of}''s "
+                f"'{reference['objective']}' (a strength variant changes only hyperparameters)"
+            )
+        if entry.get("family", name) != name:
+            messages.append(f"{key}: a strength variant cannot also be a size variant (family)")
+    return messages
+
+
 def _latent_size_messages(config: Mapping[str, Any], study_name: str) -> list[str]:
     """Two architectures of one family at one latent size in a study would train the same model
     twice (same seeds, same settings) and pass duplicates off as independent runs."""
@@ -251,8 +281,14 @@ def _latent_size_messages(config: Mapping[str, Any], study_name: str) -> list[st
 
 
 def _only_on_messages(study_name: str, study: Mapping[str, Any]) -> list[str]:
-    """``only_on`` may restrict only the study's own architectures to its own datasets."""
-    messages = []
+    """``only_on`` may restrict only the study's own architectures to its own datasets, and
+    ``seeds_of`` set seeds only for the study's own architectures."""
+    messages = [
+        f"config key 'studies.{study_name}.seeds_of.{arch}': '{arch}' is not one of this "
+        "study's architectures"
+        for arch in study.get("seeds_of", {})
+        if arch not in study.get("architectures", [])
+    ]
     for arch, names in study.get("only_on", {}).items():
         key = f"config key 'studies.{study_name}.only_on.{arch}'"
         if arch not in study.get("architectures", []):
@@ -302,7 +338,7 @@ def _accepted_digest_messages(
 
 def _reference_messages(config: Mapping[str, Any]) -> list[str]:
     architectures = config.get("architectures", {})
-    messages = _family_messages(architectures)
+    messages = _family_messages(architectures) + _strength_messages(architectures)
     datasets = config.get("datasets", {})
     for study_name, study in config.get("studies", {}).items():
         for listed, known in (("architectures", architectures), ("datasets", datasets)):
@@ -393,6 +429,7 @@ def load_study(config: Mapping[str, Any], study: str | None = None) -> Study:
             },
             family=config["architectures"][arch].get("family", arch),
             n_latents=config["architectures"][arch].get("n_latents"),
+            strength_of=config["architectures"][arch].get("strength_of"),
         )
         for arch in raw["architectures"]
     }
@@ -408,6 +445,7 @@ def load_study(config: Mapping[str, Any], study: str | None = None) -> Study:
         # `--config partial=true` arrives as a string, the config file's value as a boolean
         partial=str(config["partial"]).lower() == "true",
         only_on={arch: tuple(names) for arch, names in raw.get("only_on", {}).items()},
+        seeds_of={arch: tuple(seeds) for arch, seeds in raw.get("seeds_of", {}).items()},
         accepted_digests=copy.deepcopy(config.get("accepted_digests", {})),
         external={
             name: ExternalModelSpec(name, entry["factory"], entry["dataset"], entry.get("weights"))

@@ -13,4 +13,5 @@ with stage_log(sm.log[0]) as log:
         log,
         sm.params.expected,
         families=sm.params.families,
+        strength_of=sm.params.strength_of,
     )

@@ -31,6 +31,7 @@ def run(
     expected_runs: Iterable[Mapping] | None = None,
     resampling: Resampling = DEFAULT_RESAMPLING,
     families: Mapping[str, str] | None = None,
+    strength_of: Mapping[str, str] | None = None,
 ) -> None:
     """Aggregate the ``metrics.json`` files in ``metrics_paths`` that exist and can be read.
 
@@ -39,6 +40,8 @@ def run(
     ``findings.md``. Paths that do not exist are skipped, so a rule may pass every planned path.
     ``families``: architecture -> the family it is a size variant of (the study's configuration);
     runs.csv records it as ``family`` (an architecture's own name where not given).
+    ``strength_of``: architecture -> the reference architecture whose regularisation strength it
+    varies; runs.csv records it as ``strength_of`` (empty for every other architecture).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -46,7 +49,11 @@ def run(
     available = load_available(existing, expected_runs)
     runs = available.runs
     families = dict(families or {})
-    runs = runs.assign(family=[families.get(arch, arch) for arch in runs["architecture"]])
+    strength_of = dict(strength_of or {})
+    runs = runs.assign(
+        family=[families.get(arch, arch) for arch in runs["architecture"]],
+        strength_of=[strength_of.get(arch) for arch in runs["architecture"]],
+    )
     runs.to_csv(out_dir / "runs.csv", index=False)
     available.missing.to_csv(out_dir / MISSING_FILE, index=False)
     metric_coverage(runs).to_csv(out_dir / COVERAGE_FILE, index=False)
