@@ -27,5 +27,6 @@ rule tables:
             for arch, spec in STUDY.architectures.items()
             if spec.strength_of
         },
+        hypotheses=STUDY.settings.get("findings", {}),
     script:
         "../workflow_scripts/tables.py"

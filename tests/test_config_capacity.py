@@ -86,7 +86,14 @@ def test_only_on_keeps_an_architecture_to_some_of_the_studys_datasets(shipped):
         datasets_of.setdefault(arch, set()).add(dataset)
     assert all(datasets_of[arch] == {"dsprites_procedural_small"} for arch in sweep)
     assert all(len(datasets_of[arch]) == 2 for arch in set(study.architectures) - sweep)
-    assert len(study.runs) == (2 * 6 + 4) * 3
+    # six architectures x 2 datasets x 5 seeds, five strength variants x 2 datasets x 1 seed,
+    # four size variants x dSprites x 3 seeds
+    assert len(study.runs) == 6 * 2 * 5 + 5 * 2 * 1 + 4 * 3
+    seeds_of = {}
+    for _, arch, seed in study.runs:
+        seeds_of.setdefault(arch, set()).add(seed)
+    assert seeds_of["beta_vae_b8"] == {0} and seeds_of["vae_d3"] == {0, 1, 2}
+    assert seeds_of["vq_vae"] == {0, 1, 2, 3, 4}
     default = load_study(shipped, "default")
     assert len(default.runs) == len(default.datasets) * len(default.architectures) * 2
 
@@ -101,3 +108,26 @@ def test_only_on_names_an_unknown_architecture_or_dataset(shipped):
     assert "only_on.vae_d3': 'celeba' is not one of this study's datasets" in _error(
         config, "findings"
     )
+
+
+def test_seeds_of_names_an_unknown_architecture(shipped):
+    config = copy.deepcopy(shipped)
+    config["studies"]["findings"]["seeds_of"] = {"vq_vae_d3": [0]}
+    assert "'studies.findings.seeds_of.vq_vae_d3': 'vq_vae_d3' is not one of this study's" in (
+        _error(config, "findings")
+    )
+    config["studies"]["findings"]["seeds_of"] = {"vae": []}
+    assert "studies.findings.seeds_of.vae" in _error(config, "findings")
+
+
+def test_a_strength_variant_names_a_reference_architecture_of_its_objective(shipped):
+    config = copy.deepcopy(shipped)
+    assert load_study(config, "findings").architectures["beta_vae_b8"].strength_of == "beta_vae"
+    config["architectures"]["beta_vae_b8"]["strength_of"] = "factor_vae"
+    assert "architectures.beta_vae_b8.strength_of': objective 'beta_vae' differs" in (
+        _error(config)
+    )
+    config["architectures"]["beta_vae_b8"]["strength_of"] = "beta_vae_d3"
+    assert "'beta_vae_d3' is not a reference architecture" in _error(config)
+    config["architectures"]["beta_vae_b8"]["strength_of"] = "nope"
+    assert "unknown architecture 'nope'" in _error(config)

@@ -14,4 +14,5 @@ with stage_log(sm.log[0]) as log:
         sm.params.expected,
         families=sm.params.families,
         strength_of=sm.params.strength_of,
+        hypotheses=sm.params.hypotheses,
     )

@@ -75,7 +75,7 @@ def test_figures_say_why_their_data_are_missing(tmp_path):
     vq = vq_discrete_ces.plot(runs, pd.read_csv(folder / "vq_discrete_ces.csv"))
     assert "the study has no VQ-VAE run" in texts(vq)
     scatter = ces_vs_dci.plot(runs, pd.read_csv(folder / "ces_dci_correlation.csv"))
-    assert "ρ n/a (2 architecture(s), need 3)" in texts(scatter)
+    assert "ρ n/a (2 model(s), need 3)" in texts(scatter)
     heatmap = metric_heatmap.plot(runs.drop(columns=["dci_disentanglement"]))
     assert "no run reports any of these metrics yet" in texts(heatmap)
     plt.close("all")
@@ -86,10 +86,11 @@ def test_scatter_annotates_the_findings_table_numbers(tmp_path):
     correlations = pd.read_csv(folder / "ces_dci_correlation.csv")
     figure = ces_vs_dci.plot(pd.read_csv(folder / "runs.csv"), correlations)
     row = correlations.query("runs == 'continuous latents only' and dataset == 'celeba'")
-    row = row.query("unit == 'architecture means' and method == 'spearman'").iloc[0]
-    expected = f"architectures (k=5): ρ={row['estimate']:.2f}, p={row['p_value']:.2g}"
+    row = row.query("unit == 'model means' and method == 'spearman'").iloc[0]
+    expected = f"models (k=5): ρ={row['estimate']:.2f}, p={row['p_value']:.2g}"
     assert expected in texts(figure) and "runs, descriptive (n=10): ρ=" in texts(figure)
-    assert "fit, architecture means (no VQ-VAE)" in texts(figure) and "CelebA" in texts(figure)
+    assert "architectures (k=5): ρ=" in texts(figure)
+    assert "fit, model means (no VQ-VAE)" in texts(figure) and "CelebA" in texts(figure)
     plt.close(figure)
 
 

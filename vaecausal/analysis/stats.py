@@ -19,6 +19,7 @@ import numpy as np
 from scipy import optimize, special, stats
 
 METHODS = ("pearson", "spearman")
+ALTERNATIVES = ("two-sided", "less", "greater")
 MIN_UNITS = 3
 EXACT_LIMIT = 40_320  # 8!: up to this many arrangements of unit labels, enumerate them all
 # Midpoints of the quadrature that integrates the Behrens-Fisher distribution (error < 1e-4).
@@ -33,12 +34,16 @@ class UnitCorrelation:
     perfectly), so a reader sees whether a non-significant p could have been significant.
     ``loo_low``/``loo_high`` is the range of the estimate when any one unit is left out of every
     group: with a handful of units a bootstrap interval over them is not informative, but this
-    shows whether a single unit drives the estimate.
+    shows whether a single unit drives the estimate. ``p_value`` and ``p_floor`` are for the
+    ``alternative``; ``p_opposite`` is the one-sided p-value of the other direction (NaN for a
+    two-sided test).
     """
 
     estimate: float
     p_value: float
     p_floor: float
+    p_opposite: float
+    alternative: str
     loo_low: float
     loo_high: float
     n_units: int
@@ -152,10 +157,18 @@ def label_permutations(
     return arrangements, False
 
 
-def _two_sided_p(observed: np.ndarray, null: np.ndarray, exact: bool) -> np.ndarray:
-    """Share of arrangements at least as extreme; a random sample of them gets the +1 correction
-    (Phipson & Smyth 2010), since the observed arrangement is not among them."""
-    extreme = (np.abs(null) >= np.abs(observed)[..., None] - 1e-12).sum(axis=-1)
+def _permutation_p(
+    observed: np.ndarray, null: np.ndarray, exact: bool, alternative: str
+) -> np.ndarray:
+    """Share of arrangements at least as extreme in the ``alternative``'s direction (both
+    directions for 'two-sided'); a random sample of them gets the +1 correction (Phipson & Smyth
+    2010), since the observed arrangement is not among them."""
+    if alternative == "two-sided":
+        extreme = (np.abs(null) >= np.abs(observed)[..., None] - 1e-12).sum(axis=-1)
+    elif alternative == "less":
+        extreme = (null <= observed[..., None] + 1e-12).sum(axis=-1)
+    else:
+        extreme = (null >= observed[..., None] - 1e-12).sum(axis=-1)
     return extreme / null.shape[-1] if exact else (1 + extreme) / (1 + null.shape[-1])
 
 
@@ -175,26 +188,40 @@ def _arranged(
 
 
 def permutation_test(
-    x: np.ndarray, y: np.ndarray, method: str, arrangements: np.ndarray, exact: bool
+    x: np.ndarray,
+    y: np.ndarray,
+    method: str,
+    arrangements: np.ndarray,
+    exact: bool,
+    alternative: str = "two-sided",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pooled correlation, two-sided permutation p and smallest reachable p over the leading axes
-    of ``x``, ``y`` (shape (..., groups, units), NaN where absent).
+    """Pooled correlation, permutation p for the ``alternative`` ('two-sided', 'less': the
+    correlation is negative, 'greater') and smallest reachable p over the leading axes of ``x``,
+    ``y`` (shape (..., groups, units), NaN where absent).
 
     The null is that y's unit labels are exchangeable, with the same arrangement in every group:
     units (architectures) whose effects carry across groups (datasets) make the groups' values
     dependent, and arranging each group on its own would then understate the null's spread.
     ``arrangements`` (from ``label_permutations``) must keep the entering cells of every item, so
     z-scores and ranks move with the labels unchanged. The smallest reachable p is the p of
-    y = x, values that agree perfectly: where it is not below a level, no data on these units can
-    be significant at that level.
+    values that agree perfectly in the alternative's direction (y = x, or y = -x for 'less'):
+    where it is not below a level, no data on these units can be significant at that level.
     """
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"alternative {alternative!r} is not one of {ALTERNATIVES}")
     observed, null, cells = _arranged(x, y, method, arrangements)
     agreeing = np.where(cells, x, np.nan)
-    best, best_null, _ = _arranged(agreeing, agreeing, method, arrangements)
+    sign = -1.0 if alternative == "less" else 1.0
+    best, best_null, _ = _arranged(agreeing, sign * agreeing, method, arrangements)
     defined = np.isfinite(observed)
-    p_value = np.where(defined, _two_sided_p(observed, null, exact), np.nan)
-    p_floor = np.where(defined, _two_sided_p(best, best_null, exact), np.nan)
+    p_value = np.where(defined, _permutation_p(observed, null, exact, alternative), np.nan)
+    p_floor = np.where(defined, _permutation_p(best, best_null, exact, alternative), np.nan)
     return observed, p_value, p_floor
+
+
+def opposite(alternative: str) -> str:
+    """The one-sided alternative of the other direction."""
+    return {"less": "greater", "greater": "less"}[alternative]
 
 
 def _leave_one_out_range(
@@ -212,24 +239,39 @@ def _leave_one_out_range(
 
 
 def unit_correlation_test(
-    x: np.ndarray, y: np.ndarray, method: str = "spearman", n_perm: int = 2000, seed: int = 0
+    x: np.ndarray,
+    y: np.ndarray,
+    method: str = "spearman",
+    n_perm: int = 2000,
+    seed: int = 0,
+    alternative: str = "two-sided",
 ) -> UnitCorrelation:
     """Pooled correlation of 2-D ``x``, ``y`` (groups x units, one value per cell, e.g. the mean
     over seeds of an architecture on a dataset; NaN where absent), tested by arranging the unit
-    labels (``permutation_test``). Exact whenever the arrangements can be enumerated, so the
-    smallest p these units can reach is known; NaN estimates when no group can enter.
+    labels (``permutation_test``) for the ``alternative``, and one-sided the other way when the
+    alternative is one-sided. Exact whenever the arrangements can be enumerated, so the smallest
+    p these units can reach is known; NaN estimates when no group can enter.
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     cells = entering_cells(x, y)
     if not cells.any():
-        return UnitCorrelation(np.nan, np.nan, np.nan, np.nan, np.nan, 0, 0, 0, False)
+        return UnitCorrelation(
+            np.nan, np.nan, np.nan, np.nan, alternative, np.nan, np.nan, 0, 0, 0, False
+        )
     arrangements, exact = label_permutations(cells, n_perm, np.random.default_rng(seed))
-    estimate, p_value, p_floor = permutation_test(x, y, method, arrangements, exact)
+    estimate, p_value, p_floor = permutation_test(x, y, method, arrangements, exact, alternative)
+    p_opposite = np.nan
+    if alternative != "two-sided":
+        _, p_opposite, _ = permutation_test(
+            x, y, method, arrangements, exact, opposite(alternative)
+        )
     low, high = _leave_one_out_range(x, y, cells, method)
     return UnitCorrelation(
         float(estimate),
         float(p_value),
         float(p_floor),
+        float(p_opposite),
+        alternative,
         low,
         high,
         n_units=int(cells.any(axis=0).sum()),
@@ -260,24 +302,70 @@ def welch_p_greater(
     mean_b: np.ndarray,
     var_b: np.ndarray,
     n_b: np.ndarray,
+    df_a: np.ndarray | None = None,
+    df_b: np.ndarray | None = None,
 ) -> np.ndarray:
     """One-sided p-value that the mean of a exceeds the mean of b, elementwise, from each
-    sample's mean, variance (ddof=1) and size: Welch's t statistic (unequal spreads allowed) on
-    the conservative min(n_a, n_b) - 1 degrees of freedom (Hsu).
+    sample's mean, variance and size: Welch's t statistic (unequal spreads allowed) on the
+    conservative min(df_a, df_b) degrees of freedom (Hsu), each side's df being its variance
+    estimate's (n - 1 for a sample variance, the default).
 
     Not the Welch-Satterthwaite degrees of freedom: with 2-3 values per sample they overstate the
     degrees of freedom when the spreads differ (simulated at 3 against 3 with a tenfold spread
-    ratio: p <= 0.002 in 2.3 times that share of null draws); min(n) - 1 stays within the level
-    for every spread ratio. NaN where a sample has fewer than two values or both have zero spread
-    (no standard error to scale the gap by).
+    ratio: p <= 0.002 in 2.3 times that share of null draws); the smaller df stays within the
+    level for every spread ratio. NaN where a sample has fewer than two values or both have zero
+    spread (no standard error to scale the gap by).
     """
     var_a, n_a, var_b, n_b = (np.asarray(x, dtype=float) for x in (var_a, n_a, var_b, n_b))
+    df_a = n_a - 1 if df_a is None else np.asarray(df_a, dtype=float)
+    df_b = n_b - 1 if df_b is None else np.asarray(df_b, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         se2 = var_a / n_a + var_b / n_b
         t = (mean_a - mean_b) / np.sqrt(se2)
-    df = np.minimum(n_a, n_b) - 1
-    testable = (df >= 1) & (se2 > 0)
+    df = np.minimum(df_a, df_b)
+    testable = (np.minimum(n_a, n_b) >= 2) & (df >= 1) & (se2 > 0)
     return np.where(testable, stats.t.sf(np.where(testable, t, 0.0), np.maximum(df, 1)), np.nan)
+
+
+def seed_variances(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The seed variance each (dataset, architecture) cell's mean is tested with, and the degrees
+    of freedom behind it, from ``values[..., dataset, architecture, run]`` (NaN-padded).
+
+    Two or three seeds give each cell 1-2 degrees of freedom, too few for any test at a corrected
+    level, so the variance is modelled as architecture x dataset: var[d, k] = rho[k] tau[d]^2,
+    where tau[d]^2 is dataset d's seed variance pooled over its other architectures (a dataset's
+    metric has its own scale: CES differs with channels; leaving k out keeps a noisy architecture
+    from setting the scale it is measured against) and rho[k] is architecture k's variance
+    relative to it, pooled over the datasets. The architecture then has sum_d (n[d, k] - 1)
+    degrees of freedom. The cell's own sample variance guards the model (the larger of the two is
+    used): an architecture much noisier on one dataset than the model says would otherwise be tested
+    against too small a spread. With one dataset the model is the cell's variance, with n - 1 df.
+    Simulated at the study's layouts through the verdicts (tests/analysis/test_finding_ranking.py,
+    ``vaecausal-power``), also with an architecture 5x noisier on one dataset only, the case the
+    guard is for. A cell that cannot be put on a scale (the only architecture with spread on its
+    dataset) keeps its own variance and n - 1 df. NaN where a cell has fewer than 2 runs.
+    """
+    n = np.isfinite(values).sum(axis=-1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nansum(values, axis=-1) / n
+        cell = np.nansum((values - mean[..., None]) ** 2, axis=-1) / (n - 1)
+    df = np.maximum(n - 1, 0.0)
+    weighted = np.where(df > 0, df * np.nan_to_num(cell), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # the dataset's scale from the other architectures, so that a noisy architecture's own
+        # variance does not set the scale it is then measured against
+        others = df.sum(axis=-1, keepdims=True) - df
+        tau2 = (weighted.sum(axis=-1, keepdims=True) - weighted) / others
+        usable = (df > 0) & (others > 0) & (tau2 > 0)
+        scaled = np.where(usable, weighted / np.where(usable, tau2, 1.0), 0.0)
+        rho = scaled.sum(axis=-2, keepdims=True) / np.where(usable, df, 0.0).sum(
+            axis=-2, keepdims=True
+        )
+        model = np.where(usable, rho * tau2, cell)
+    pooled_df = np.where(usable, df, 0.0).sum(axis=-2, keepdims=True)
+    tested = n >= 2
+    variance = np.where(tested, np.fmax(model, cell), np.nan)
+    return variance, np.where(tested, np.where(usable, pooled_df, df), 0.0)
 
 
 def behrens_fisher_cdf(

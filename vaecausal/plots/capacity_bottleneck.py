@@ -1,6 +1,6 @@
 """Finding (ii): DCI of beta-VAE and VAE against varying factors per latent dimension (left), and
-their difference with its Welch t 95% CI (right), with the least-squares slope that the verdict
-tests drawn through each latent-size sweep.
+their log ratio (difference of mean log DCI) with its Welch t 95% CI (right), with the
+least-squares slope that the verdict tests drawn through each latent-size sweep.
 
 Each x tick names the dataset and its factors/latents, since datasets sit close on that axis and
 point labels would collide. A latent-size sweep shows as one line per dataset on a numeric axis.
@@ -138,15 +138,15 @@ def _difference_panel(axis: plt.Axes, table: pd.DataFrame, trend: pd.DataFrame |
         fmt="o",
         color="0.2",
         capsize=3,
-        label="β-VAE − VAE, difference of means, Welch t 95% CI",
+        label="log(β-VAE / VAE), difference of mean log DCI, Welch t 95% CI",
     )
     axis.axhline(0, color="0.5", linewidth=1)
     _sweep_lines(axis, compared, "difference", "0.2", name=True)
     if trend is not None:
         _slope_lines(axis, compared, trend)
     _x_axis(axis, compared)
-    axis.set_ylabel("DCI difference, β-VAE − VAE")
-    axis.set_title("β-VAE minus VAE")
+    axis.set_ylabel("log(β-VAE DCI / VAE DCI)")
+    axis.set_title("β-VAE against VAE (log ratio)")
 
 
 def _off_axis(capacity: pd.DataFrame) -> str:

@@ -1,7 +1,7 @@
 """Finding (i): CES against DCI disentanglement, one panel per dataset: each run a small point,
-each architecture's mean over its seeds a large one (the unit the finding is tested on), the
-least-squares line through the continuous-latent architecture means, and the correlations of the
-findings table (so figure and table agree).
+each model's mean over its seeds a large one (the unit the finding is tested on: an architecture
+or a strength variant), the least-squares line through the continuous-latent model means, and the
+correlations of the findings table (so figure and table agree).
 
 CES is drawn per pixel (CES_rms) where the runs have it, so panels of grey and colour datasets
 read on the same scale; correlations within a dataset do not depend on that choice.
@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from vaecausal.analysis.coverage import DISCRETE_ARCHITECTURES
 from vaecausal.analysis.findings.tradeoff import (
     ALL_RUNS,
     ARCHITECTURE_MEANS,
     CONTINUOUS_RUNS,
+    MODEL_MEANS,
     RUNS,
+    discrete_runs,
 )
 from vaecausal.plots.style import (
     architecture_label,
@@ -31,12 +32,13 @@ from vaecausal.plots.style import (
     unavailable_figure,
 )
 
-TITLE = "Causal effect strength vs DCI disentanglement (small: runs; large: architecture means)"
+TITLE = "Causal effect strength vs DCI disentanglement (small: runs; large: model means)"
 DCI = "dci_disentanglement"
 # (run set, unit, name in the annotation): the test first, then the descriptions.
 ANNOTATED = (
+    (CONTINUOUS_RUNS, MODEL_MEANS, "models"),
     (CONTINUOUS_RUNS, ARCHITECTURE_MEANS, "architectures"),
-    (ALL_RUNS, ARCHITECTURE_MEANS, "with VQ-VAE"),
+    (ALL_RUNS, MODEL_MEANS, "with VQ-VAE"),
     (CONTINUOUS_RUNS, RUNS, "runs, descriptive"),
 )
 
@@ -53,8 +55,9 @@ def _ces_column(runs: pd.DataFrame) -> tuple[str, str] | None:
 
 
 def _annotation(correlations: pd.DataFrame, dataset: str) -> str:
-    """'architectures (k=5): ρ = … , p = …', then the same with VQ-VAE (when the study has it)
-    and over single runs (no p: runs of one architecture are not independent)."""
+    """'models (k=10): ρ = … , p = …' (one-sided, the test), the same over the reference
+    architectures and with VQ-VAE (when the study has it), and over single runs (no p: runs of one
+    model are not independent)."""
     lines = []
     for run_set, unit, name in ANNOTATED:
         rows = correlations[
@@ -108,15 +111,14 @@ def _scatter(axis: plt.Axes, points: pd.DataFrame, column: str, hue_order: list[
 
 
 def _panel(axis: plt.Axes, subset: pd.DataFrame, column: str, hue_order: list[str]) -> bool:
-    """Runs, architecture means and the fit through the continuous-latent means; whether a fit
-    was drawn."""
+    """Runs, model means and the fit through the continuous-latent means; whether a fit was
+    drawn."""
     _scatter(axis, subset, column, hue_order, s=16, alpha=0.45, linewidth=0, zorder=2)
-    means = subset.groupby("architecture", as_index=False)[[DCI, column]].mean()
+    means = subset.groupby(["architecture", "continuous"], as_index=False)[[DCI, column]].mean()
     _scatter(
         axis, means, column, hue_order, s=80, alpha=1.0, edgecolor="0.15", linewidth=0.8, zorder=3
     )
-    discrete = [architecture_label(a) for a in DISCRETE_ARCHITECTURES]
-    continuous = means[~means["architecture"].isin(discrete)]
+    continuous = means[means["continuous"]]
     return _fit_line(axis, continuous[DCI], continuous[column])
 
 
@@ -127,7 +129,9 @@ def plot(runs: pd.DataFrame, correlations: pd.DataFrame) -> plt.Figure:
         return unavailable_figure(TITLE, "no run reports both CES and DCI disentanglement")
     column, ces_label = ces
     data = runs.dropna(subset=[column, DCI])
-    data = data.assign(architecture=data["architecture"].map(architecture_label))
+    data = data.assign(
+        architecture=data["architecture"].map(architecture_label), continuous=~discrete_runs(data)
+    )
     hue_order = [architecture_label(a) for a in architecture_order(runs["architecture"])]
     datasets = list(dict.fromkeys(runs.sort_values("dataset")["dataset"]))
     # One cell more than panels when the grid is full, so the legend never covers a panel.
@@ -171,16 +175,14 @@ def plot(runs: pd.DataFrame, correlations: pd.DataFrame) -> plt.Figure:
     ]
     if fitted:
         handles.append(
-            plt.Line2D(
-                [], [], color="0.25", linestyle="--", label="fit, architecture means (no VQ-VAE)"
-            )
+            plt.Line2D([], [], color="0.25", linestyle="--", label="fit, model means (no VQ-VAE)")
         )
     legend_axis.legend(
         handles=handles, loc="center", frameon=False, title="architecture", fontsize=9
     )
     figure.suptitle(
-        TITLE + "\nρ: Spearman of architecture means (seeds averaged), exact permutation p over "
-        "architecture labels; runs: description only; pixel intensities in [0, 1]",
+        TITLE + "\nρ: Spearman of model means (seeds averaged), one-sided permutation p over "
+        "model labels; runs: description only; pixel intensities in [0, 1]",
         fontsize=11,
     )
     figure.tight_layout()

@@ -12,6 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from vaecausal.analysis.findings import population_runs
 from vaecausal.analysis.findings.capacity import reference_runs
 from vaecausal.plots import (
     architecture_ranks,
@@ -34,14 +35,17 @@ FIGURES: dict[str, tuple[tuple[str, ...], Callable[..., plt.Figure]]] = {
     "capacity_bottleneck": (("capacity_bottleneck", "capacity_trend"), capacity_bottleneck.plot),
 }
 INPUT_TABLES = sorted({stem for stems, _ in FIGURES.values() for stem in stems})
+# Which runs a figure draws, as its finding uses them: size variants appear in the capacity figure
+# only (its own tables), strength variants in the trade-off's model population only.
+FIGURE_RUNS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {"ces_vs_dci": population_runs}
 
 
 def run(tables_dir: Path, out_dir: Path, log: Log) -> None:
     """Draw every figure from ``tables_dir``/{stem}.csv into ``out_dir``/{name}.{png,pdf}."""
     apply_style()
     tables = {stem: pd.read_csv(Path(tables_dir) / f"{stem}.csv") for stem in INPUT_TABLES}
-    # as in the findings: size variants are drawn in the capacity figure only
-    tables["runs"] = reference_runs(tables["runs"])
     for name, (stems, draw) in FIGURES.items():
-        save_figure(draw(*(tables[stem] for stem in stems)), Path(out_dir) / f"{name}.png")
+        runs = FIGURE_RUNS.get(name, reference_runs)(tables["runs"])
+        inputs = (runs if stem == "runs" else tables[stem] for stem in stems)
+        save_figure(draw(*inputs), Path(out_dir) / f"{name}.png")
         log(f"wrote {name}.png and {name}.pdf")

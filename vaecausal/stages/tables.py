@@ -12,7 +12,7 @@ import pandas as pd
 
 from vaecausal.analysis.aggregate import summarise, to_latex, to_markdown
 from vaecausal.analysis.coverage import load_available, metric_coverage
-from vaecausal.analysis.findings import DEFAULT_RESAMPLING, Resampling, compute
+from vaecausal.analysis.findings import DEFAULT_RESAMPLING, Hypotheses, Resampling, compute
 from vaecausal.analysis.findings.summary import COVERAGE_FILE, MISSING_FILE, render
 from vaecausal.analysis.mediation_effects import mediation_effects
 from vaecausal.stages.logs import Log
@@ -32,6 +32,7 @@ def run(
     resampling: Resampling = DEFAULT_RESAMPLING,
     families: Mapping[str, str] | None = None,
     strength_of: Mapping[str, str] | None = None,
+    hypotheses: Mapping[str, str] | None = None,
 ) -> None:
     """Aggregate the ``metrics.json`` files in ``metrics_paths`` that exist and can be read.
 
@@ -42,6 +43,7 @@ def run(
     runs.csv records it as ``family`` (an architecture's own name where not given).
     ``strength_of``: architecture -> the reference architecture whose regularisation strength it
     varies; runs.csv records it as ``strength_of`` (empty for every other architecture).
+    ``hypotheses``: the study's ``findings`` settings (the declared directions), else defaults.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -68,7 +70,7 @@ def run(
     (out_dir / "summary.tex").write_text(to_latex(summary))
     log(f"summary: {len(summary)} rows")
 
-    findings = compute(runs, resampling)
+    findings = compute(runs, resampling, Hypotheses(**(hypotheses or {})))
     for stem, table in findings.tables().items():
         write_table(table, out_dir, stem)
         log(f"wrote {stem}.csv and {stem}.md ({len(table)} rows)")

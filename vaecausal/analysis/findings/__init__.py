@@ -13,10 +13,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from vaecausal.analysis.findings.capacity import capacity_table, capacity_trend, reference_runs
+from vaecausal.analysis.findings.capacity import (
+    capacity_table,
+    capacity_trend,
+    families,
+    reference_runs,
+)
 from vaecausal.analysis.findings.discrete import discrete_comparison
 from vaecausal.analysis.findings.ranking import architecture_ranks, top_architectures
-from vaecausal.analysis.findings.tradeoff import ces_dci_correlations
+from vaecausal.analysis.findings.tradeoff import DEFAULT_DIRECTION, ces_dci_correlations
 from vaecausal.analysis.findings.verdicts import verdict_table
 
 # File stem of each finding's table (CSV and Markdown) -> attribute of Findings.
@@ -57,14 +62,37 @@ class Resampling:
 DEFAULT_RESAMPLING = Resampling()
 
 
-def compute(runs: pd.DataFrame, resampling: Resampling = DEFAULT_RESAMPLING) -> Findings:
+@dataclass(frozen=True)
+class Hypotheses:
+    """The directions the findings are tested in, declared in ``config.yaml``
+    (``defaults.findings``) before any run: a one-sided test is honest only if its side was
+    chosen before the data."""
+
+    tradeoff_direction: str = DEFAULT_DIRECTION
+
+
+def population_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs of finding (i)'s model population: every architecture and strength variant at
+    the study's latent size (size variants belong to finding ii)."""
+    return runs[families(runs) == runs["architecture"]]
+
+
+def compute(
+    runs: pd.DataFrame,
+    resampling: Resampling = DEFAULT_RESAMPLING,
+    hypotheses: Hypotheses = Hypotheses(),
+) -> Findings:
     """All four findings from the runs table (any subset of runs and metric columns). Size
-    variants of an architecture enter the capacity finding only (``reference_runs``)."""
+    variants of an architecture enter the capacity finding only, strength variants the trade-off
+    only (``reference_runs``, ``population_runs``)."""
     capacity = capacity_table(runs)
     reference = reference_runs(runs)
     tables = {
         "ces_dci_correlation": ces_dci_correlations(
-            reference, n_perm=resampling.n_perm, seed=resampling.seed
+            population_runs(runs),
+            n_perm=resampling.n_perm,
+            seed=resampling.seed,
+            direction=hypotheses.tradeoff_direction,
         ),
         "capacity_bottleneck": capacity,
         "capacity_trend": capacity_trend(capacity),

@@ -52,25 +52,30 @@ def tradeoff_row(correlations: pd.DataFrame) -> dict:
     if word == "insufficient data":
         return _row(finding, word, estimate_of="Spearman ρ")
     spearman = tradeoff.primary_row(correlations)
+    secondary = tradeoff.secondary_row(correlations)
+    direction = "ρ < 0" if spearman["alternative"] == "less" else "ρ > 0"
     return _row(
         finding,
         word,
-        estimate_of="Spearman ρ, CES vs DCI (continuous-latent architecture means, pooled)",
+        estimate_of="Spearman ρ, CES vs DCI (continuous-latent model means, pooled)",
         estimate=spearman["estimate"],
-        p_value=spearman["p_value"],
-        p_of="exact permutation of architecture labels",
+        p_value=spearman["p_opposite"] if word == "contradicted" else spearman["p_value"],
+        p_of=f"one-sided permutation of model labels, "
+        f"{'against ' if word == 'contradicted' else ''}{direction} as declared",
         n_runs=int(spearman["n_runs"]),
-        detail=f"{spearman['n_architectures']} architectures on {spearman['n_datasets']} "
+        detail=f"{spearman['n_architectures']} models on {spearman['n_datasets']} "
         f"dataset(s); smallest reachable p {number(spearman['p_floor'], 2)}; ρ "
         f"{number(spearman['loo_low'])} to {number(spearman['loo_high'])} leaving one "
-        "architecture out",
+        f"model out; architecture level (secondary): ρ = {number(secondary['estimate'])}, "
+        f"p = {number(secondary['p_value'], 2)} over {secondary['n_architectures']} "
+        "architectures",
     )
 
 
 def capacity_row(table: pd.DataFrame, trend: pd.DataFrame) -> dict:
     word = capacity.finding_word(table, trend)
     finding = "(ii) β-VAE capacity bottleneck"
-    estimate_of = "slope of β-VAE − VAE DCI per unit of factors/latent"
+    estimate_of = "slope of log(β-VAE / VAE DCI) per unit of factors/latent"
     row = capacity.primary_trend(trend)
     if row is None:
         return _row(finding, word, estimate_of=estimate_of, detail="no sweep")
