@@ -130,9 +130,9 @@ def boundary_contradicted(n_datasets: int, sd_winner: float) -> tuple[np.ndarray
 def test_least_favourable_nulls_stay_within_the_metric_level(seeds, boundary):
     """Where a verdict is only just false, with unequal seed spreads (the Welch test's weak
     spot at 2-3 seeds), one metric gives that verdict in at most its level (ALPHA / 2 with one
-    metric) of 2000 draws, for 2 and 5 datasets. Measured (4000 draws each): supported
-    0.0-0.45%, contradicted 0.03-0.28%, against 2.5%: conservative, the price of the
-    corrections and of Hsu's degrees of freedom."""
+    metric) of 2000 draws, for 2 and 5 datasets. Seed spreads that differ by dataset, or for
+    one architecture on one dataset only, are simulated by ``vaecausal-power`` at each study's
+    layout (tests/analysis/test_power.py)."""
     rng = np.random.default_rng(seeds)
     level, n_draws = metric_level(1), 2000
     wrong = SUPPORTED if boundary is boundary_supported else CONTRADICTED
@@ -159,16 +159,17 @@ def one_winner(n_datasets: int, gap: float) -> np.ndarray:
 
 @pytest.mark.parametrize("truth, word", [(changing_tops, SUPPORTED), (one_winner, CONTRADICTED)])
 def test_power_with_a_large_gap_at_three_seeds(truth, word):
-    """With 3 seeds and a gap of 30 seed SDs (by DCI and by CES), the true verdict in at least
+    """With 3 seeds and a gap of 10 seed SDs (by DCI and by CES), the true verdict in at least
     90% of 200 draws, for 2 and 5 datasets, and never the opposite one. Measured (400 draws, 2 /
-    3 / 5 datasets): at 30 SDs 100% / 100% / 99.8% supported and 100% contradicted; at 20 SDs
-    86 / 79 / 65% and 94 / 88 / 75%; at 10 SDs at most 1.3%. At 2 seeds each test has one degree
-    of freedom and power is at most 0.5% even at 100 SDs: six architectures with 2-3 seeds can
-    only separate very large gaps at a familywise 5%."""
+    3 / 5 datasets): at 10 SDs 96 / 100 / 100% supported and 95 / 100 / 100% contradicted; at 5
+    SDs 3 / 39 / 97% and 2 / 7 / 14%; at 2 seeds and 30 SDs 43 / 100 / 100% and 45 / 100 / 100%.
+    With per-cell variances on min(n) - 1 df (the rule the pooled variance replaced) 10 SDs gave
+    at most 1.3% and 2 seeds at most 0.5% even at 100 SDs. ``vaecausal-power`` gives the gap
+    needed at a study's own layout."""
     rng = np.random.default_rng(1)
     n_draws = 200
     for n_datasets in (2, 5):
-        means, sds = truth(n_datasets, 30.0), np.ones(K)
+        means, sds = truth(n_datasets, 10.0), np.ones(K)
         words = verdicts(*(draws(rng, means, sds, n_draws, 3) for _ in range(2)))
         assert np.mean(words == word) >= 0.9, n_datasets
         assert np.mean(words == (CONTRADICTED if word == SUPPORTED else SUPPORTED)) == 0

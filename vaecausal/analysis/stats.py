@@ -337,13 +337,16 @@ def seed_variances(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     metric has its own scale: CES differs with channels; leaving k out keeps a noisy architecture
     from setting the scale it is measured against) and rho[k] is architecture k's variance
     relative to it, pooled over the datasets. The architecture then has sum_d (n[d, k] - 1)
-    degrees of freedom. The cell's own sample variance guards the model (the larger of the two is
-    used): an architecture much noisier on one dataset than the model says would otherwise be tested
-    against too small a spread. With one dataset the model is the cell's variance, with n - 1 df.
-    Simulated at the study's layouts through the verdicts (tests/analysis/test_finding_ranking.py,
-    ``vaecausal-power``), also with an architecture 5x noisier on one dataset only, the case the
-    guard is for. A cell that cannot be put on a scale (the only architecture with spread on its
-    dataset) keeps its own variance and n - 1 df. NaN where a cell has fewer than 2 runs.
+    degrees of freedom. The cell's own variance guards the model (the larger of the two is used):
+    an architecture much noisier on one dataset than the model says would otherwise be tested
+    against too small a spread. The guard is the cell's median-unbiased variance (its sample
+    variance over the median of chi2(n - 1) / (n - 1)): a plain sample variance on 2 df falls
+    below the truth in 59% of draws, and with it an architecture 5x noisier on one of 5 datasets
+    pushed one metric's false verdicts to 1.9% against its 1.25%; the median-unbiased guard keeps
+    the worst case simulated (``vaecausal-power``) within the level. Where the model borrows
+    nothing (one dataset; a cell that cannot be put on a scale: the only architecture with spread
+    on its dataset) the cell keeps its own sample variance and n - 1 df, Hsu's test. NaN where a
+    cell has fewer than 2 runs.
     """
     n = np.isfinite(values).sum(axis=-1).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -361,10 +364,13 @@ def seed_variances(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rho = scaled.sum(axis=-2, keepdims=True) / np.where(usable, df, 0.0).sum(
             axis=-2, keepdims=True
         )
-        model = np.where(usable, rho * tau2, cell)
+        model = rho * tau2
     pooled_df = np.where(usable, df, 0.0).sum(axis=-2, keepdims=True)
     tested = n >= 2
-    variance = np.where(tested, np.fmax(model, cell), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        guard = cell * df / stats.chi2.median(np.maximum(df, 1))
+    borrowed = usable & (pooled_df > df)  # the model draws on the architecture's other datasets
+    variance = np.where(tested, np.where(borrowed, np.fmax(model, guard), cell), np.nan)
     return variance, np.where(tested, np.where(usable, pooled_df, df), 0.0)
 
 
