@@ -76,11 +76,12 @@ def test_the_paper_design_cannot_separate_three_seed_sds(shipped):
 def test_the_trade_off_over_the_model_population_has_power_at_minus_point_eight(shipped):
     """(i) at the findings layout: 10 continuous models on 2 datasets. Measured at 1000 draws:
     false 'supported' at most 5.3%, 'contradicted' 2.9% (Monte-Carlo SE 0.5%), 80% power at
-    rho = -0.64."""
+    rho = -0.79 with the models' effects shared by both datasets (the paper's five architectures
+    on five datasets: -0.94)."""
     (row,) = power.tradeoff_power(layout(load_study(shipped, "findings")), FAST, silent)
     assert row.null_supported <= mc_bound(0.05, 2 * FAST.draws)
     assert row.null_contradicted <= mc_bound(0.025, 2 * FAST.draws)
-    assert -0.8 <= row.smallest_effect < 0
+    assert -0.9 <= row.smallest_effect < -0.6
 
 
 def test_five_architectures_on_one_dataset_cannot_reach_rho_minus_point_eight(shipped):
