@@ -291,8 +291,9 @@ def _reason(word: str, row: pd.Series) -> str:
     if word == "insufficient data":
         return f"no correlation of model means can be estimated: {row['note']}"
     if word == "supported":
+        moves = "lower" if row["alternative"] == "less" else "higher"
         return (
-            f"across models, higher DCI goes with lower CES within a dataset (one-sided "
+            f"across models, higher DCI goes with {moves} CES within a dataset (one-sided "
             f"{p_value(row['p_value'])} for the declared {_direction_text(row)} correlation)"
         )
     if word == "contradicted":
