@@ -62,6 +62,7 @@ def test_the_findings_design_meets_its_targets_for_no_single_winner(shipped):
         assert row.null_supported <= mc_bound(0.025, 2 * FAST.draws)
         assert row.null_contradicted <= mc_bound(0.025, 2 * FAST.draws)
         assert row.smallest_effect < 5.5 and row.power >= 0.8
+        assert row.effect.startswith("gap (seed SDs)")
 
 
 def test_the_paper_design_cannot_separate_three_seed_sds(shipped):
