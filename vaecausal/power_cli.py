@@ -1,6 +1,7 @@
 """``vaecausal-power``: size a study before spending GPU-hours on it.
 
     vaecausal-power --study findings [--config config.yaml] [--draws 1000] [--out power.csv]
+        [--at-rho -0.6] [--at-slope -2] [--at-gap 3 5]
 
 For each finding, simulates data at the study's planned layout (its datasets, architectures,
 seeds, strength and size variants) through the same verdict functions the tables stage runs, and
@@ -25,9 +26,13 @@ from vaecausal.analysis.power import (
     TARGET_POWER,
     Assumptions,
     FindingPower,
+    Layout,
     design_table,
     expected_steps,
+    gap_power,
     layout,
+    rho_power,
+    slope_power,
 )
 from vaecausal.config import ConfigError, load_study
 
@@ -59,7 +64,48 @@ def _parser() -> argparse.ArgumentParser:
         help="(iv) SD of the other architectures' mean log CES",
     )
     parser.add_argument("--out", type=Path, help="also write the table as CSV")
+    at = parser.add_argument_group("power at given effects (e.g. those a previous run measured)")
+    at.add_argument("--at-rho", type=float, nargs="*", default=[], help="(i) rho across models")
+    at.add_argument(
+        "--at-slope",
+        type=float,
+        nargs="*",
+        default=[],
+        help="(ii) slope of log DCI ratio per unit factors/latent, in seed SDs of log DCI",
+    )
+    at.add_argument("--at-gap", type=float, nargs="*", default=[], help="(iii) gap in seed SDs")
     return parser
+
+
+def power_at_given(plan: Layout, assume: Assumptions, args: argparse.Namespace) -> list[str]:
+    """One line per effect asked for with --at-*: the power of the finding's verdict there."""
+    lines = []
+    for rho in args.at_rho:
+        shared = rho_power(plan, assume, rho, shared=True)
+        apart = rho_power(plan, assume, rho, shared=False)
+        lines.append(
+            f"- (i) rho = {rho:g} across models: 'supported' in {shared:.0%} of draws with the "
+            f"models' effects shared by the datasets, {apart:.0%} with effects drawn per dataset"
+        )
+    for slope in args.at_slope:
+        for dataset in plan.sweeps:
+            found = slope_power(plan, assume, dataset, slope)
+            lines.append(
+                f"- (ii) slope {slope:g} seed SDs on {dataset}: 'supported' in {found:.0%}"
+            )
+        if not plan.sweeps:
+            lines.append(f"- (ii) slope {slope:g}: no sweep in the study, never decided")
+    for gap in args.at_gap:
+        if len(plan.datasets) < 2:
+            lines.append(f"- (iii) gap {gap:g}: one dataset, never decided")
+            continue
+        supported = gap_power(plan, assume, gap, "supported")
+        contradicted = gap_power(plan, assume, gap, "contradicted")
+        lines.append(
+            f"- (iii) gap {gap:g} seed SDs: 'supported' in {supported:.0%} (two leaders), "
+            f"'contradicted' in {contradicted:.0%} (one leader)"
+        )
+    return lines
 
 
 class Bar:
@@ -124,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = table(rows, args.draws)
     print(f"# Study '{args.study}': false-verdict rates and power ({args.draws} draws each)\n")
     print(result.drop(columns="draws").to_markdown(index=False))
+    given = power_at_given(plan, assume, args)
+    if given:
+        print("\nPower at the effects given:\n\n" + "\n".join(given))
     if args.out:
         result.to_csv(args.out, index=False)
     return 0

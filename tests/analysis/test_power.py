@@ -136,3 +136,20 @@ def test_an_unknown_study_or_one_without_runs_exits_with_its_name(shipped):
     empty = dataclasses.replace(load_study(shipped, "default"), name="empty", architectures={})
     with pytest.raises(ValueError, match="study 'empty' plans no run"):
         layout(empty)
+
+
+def test_power_at_given_effects_rises_with_the_effect(shipped, capsys):
+    plan = layout(load_study(shipped, "findings"))
+    assume = Assumptions(draws=200)
+    assert power.rho_power(plan, assume, -0.9) > power.rho_power(plan, assume, -0.3)
+    assert power.gap_power(plan, assume, 8.0, "supported") > 0.9
+    assert power.gap_power(plan, assume, 0.0, "supported") < 0.05
+    code = power_cli.main(
+        ["--study", "findings", "--config", str(REPO / "config.yaml"), "--draws", "100"]
+        + ["--at-rho", "-0.6", "--at-gap", "5", "--at-slope", "-2"]
+    )
+    printed = capsys.readouterr().out
+    assert code == 0 and "Power at the effects given:" in printed
+    assert "- (i) rho = -0.6 across models: 'supported' in" in printed
+    assert "- (iii) gap 5 seed SDs: 'supported' in" in printed
+    assert "- (ii) slope -2 seed SDs on dsprites_procedural_small" in printed

@@ -28,7 +28,7 @@ the same random numbers at every effect size (so power rises smoothly with the e
 
 from __future__ import annotations
 
-from vaecausal.analysis.power.capacity import capacity_power
+from vaecausal.analysis.power.capacity import capacity_power, slope_power
 from vaecausal.analysis.power.design import (
     SEARCH_STEPS,
     TARGET_POWER,
@@ -39,8 +39,8 @@ from vaecausal.analysis.power.design import (
     layout,
 )
 from vaecausal.analysis.power.discrete import discrete_power
-from vaecausal.analysis.power.ranking import ranking_power
-from vaecausal.analysis.power.tradeoff import tradeoff_power
+from vaecausal.analysis.power.ranking import gap_power, ranking_power
+from vaecausal.analysis.power.tradeoff import rho_power, tradeoff_power
 
 __all__ = [
     "TARGET_POWER",
@@ -51,8 +51,11 @@ __all__ = [
     "design_table",
     "discrete_power",
     "expected_steps",
+    "gap_power",
     "layout",
     "ranking_power",
+    "rho_power",
+    "slope_power",
     "tradeoff_power",
 ]
 

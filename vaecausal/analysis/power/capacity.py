@@ -55,6 +55,16 @@ def _slope_words(
     return capacity.trend_verdicts(test.ci_low, test.ci_high)
 
 
+def slope_power(plan: Layout, assume: Assumptions, dataset: str, slope: float) -> float:
+    """Share of ``assume.draws`` sweeps of ``dataset`` at ``plan``'s layout found 'supported'
+    when log(beta-VAE / VAE DCI) changes by ``slope`` seed SDs of log DCI per unit of
+    factors/latent. Seeded identically at every slope (common random numbers)."""
+    levels = plan.sweeps[dataset]
+    ones = (np.ones(len(levels)), np.ones(len(levels)))
+    rng = np.random.default_rng(assume.seed + 1)
+    return rate(_slope_words(rng, levels, slope, ones, assume.draws), "supported")
+
+
 def capacity_power(plan: Layout, assume: Assumptions, progress: Progress) -> list[FindingPower]:
     """(ii): per swept dataset, false rates with no trend (equal seed SDs, or one cell at the
     highest ratio 10x as noisy: the skewed, noisy cell of raw DCI) and the smallest falling slope
@@ -82,11 +92,9 @@ def capacity_power(plan: Layout, assume: Assumptions, progress: Progress) -> lis
             for word in rates:
                 rates[word] = max(rates[word], (rate(words, word), shape))
 
-        def power_at(strength: float, levels=levels, n=n, dataset=dataset) -> float:
+        def power_at(strength: float, dataset=dataset) -> float:
             progress(f"(ii) {dataset} power at slope {-strength:.2f}")
-            rng = np.random.default_rng(assume.seed + 1)
-            ones = (np.ones(n), np.ones(n))
-            return rate(_slope_words(rng, levels, -strength, ones, assume.draws), "supported")
+            return slope_power(plan, assume, dataset, -strength)
 
         effect, power = smallest(power_at, 0.0, 20.0)
         ratios = ", ".join(f"{level[0]:.2g}" for level in levels)

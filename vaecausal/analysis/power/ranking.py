@@ -72,10 +72,28 @@ def _ranking_nulls(n_datasets: int, k: int) -> dict[str, tuple[np.ndarray, np.nd
     return nulls
 
 
+def gap_power(plan: Layout, assume: Assumptions, gap: float, word: str) -> float:
+    """Share of ``assume.draws`` studies at ``plan``'s layout that give ``word``, when by DCI one
+    architecture leads every other by ``gap`` seed SDs on each dataset, a different one on
+    alternate datasets ('supported') or the same one everywhere ('contradicted'), and CES has no
+    effect. Seeded identically at every gap (common random numbers)."""
+    _, counts = _ranking_cells(plan)
+    n_datasets, k = counts.shape
+    leaders = 2 if word == ranking.SUPPORTED else 1
+    lead = np.zeros((n_datasets, k))
+    lead[np.arange(n_datasets), np.arange(n_datasets) % leaders] = 1.0
+    rng = np.random.default_rng(assume.seed + 1)
+    dci = _ranking_draws(rng, gap * lead, np.ones((n_datasets, k)), counts, assume.draws)
+    ces = _ranking_draws(
+        rng, np.zeros((n_datasets, k)), np.ones((n_datasets, k)), counts, assume.draws
+    )
+    return rate(_ranking_words(dci, ces), word)
+
+
 def ranking_power(plan: Layout, assume: Assumptions, progress: Progress) -> list[FindingPower]:
     """(iii): worst false rates over the nulls, smallest alternating-winner gap and one-winner
     gap with 80% power (seed SDs, in DCI; CES without an effect)."""
-    archs, counts = _ranking_cells(plan)
+    _, counts = _ranking_cells(plan)
     n_datasets, k = counts.shape
     name = "(iii) no single winner"
     if n_datasets < 2 or k < 2:
@@ -90,21 +108,15 @@ def ranking_power(plan: Layout, assume: Assumptions, progress: Progress) -> list
         )
         rates[wrong] = max(rates[wrong], (rate(words, wrong), shape))
     worst = max(rates.values())[1]
-    ones = np.ones((n_datasets, k))
-    base = np.random.default_rng(assume.seed + 1)
-    dci_noise = _ranking_draws(base, np.zeros((n_datasets, k)), ones, counts, assume.draws)
-    ces = _ranking_draws(base, np.zeros((n_datasets, k)), ones, counts, assume.draws)
     rows = []
-    for label, word, leaders in (
-        ("gap (seed SDs), a different leader on alternate datasets", ranking.SUPPORTED, 2),
-        ("gap (seed SDs), one leader on every dataset", ranking.CONTRADICTED, 1),
+    for label, word in (
+        ("gap (seed SDs), a different leader on alternate datasets", ranking.SUPPORTED),
+        ("gap (seed SDs), one leader on every dataset", ranking.CONTRADICTED),
     ):
-        lead = np.zeros((n_datasets, k))
-        lead[np.arange(n_datasets), np.arange(n_datasets) % leaders] = 1.0
 
-        def power_at(gap: float, lead=lead, word=word) -> float:
+        def power_at(gap: float, word=word) -> float:
             progress(f"(iii) power at {gap:.2f} seed SDs ({word})")
-            return rate(_ranking_words(dci_noise + gap * lead[..., None], ces), word)
+            return gap_power(plan, assume, gap, word)
 
         effect, power = smallest(power_at, 0.0, 40.0)
         rows.append(

@@ -65,15 +65,30 @@ def _model_means(
     return np.where(absent, np.nan, dci), np.where(absent, np.nan, ces)
 
 
+def _population_counts(plan: Layout) -> np.ndarray:
+    """Planned runs per (dataset, continuous model), models without a run left out."""
+    counts = np.array([[plan.runs(d, m) for m in plan.population] for d in plan.datasets])
+    return counts[:, counts.sum(axis=0) > 0]
+
+
+def rho_power(plan: Layout, assume: Assumptions, rho: float, shared: bool = True) -> float:
+    """Share of ``assume.draws`` studies at ``plan``'s layout found 'supported' when DCI and CES
+    correlate by ``rho`` across models (effects shared by the datasets, or drawn per dataset).
+    Seeded identically at every rho (common random numbers)."""
+    counts = _population_counts(plan)
+    arrangements, exact = label_permutations(counts > 0, 2000, np.random.default_rng(assume.seed))
+    rng = np.random.default_rng(assume.seed + 1)
+    means = _model_means(rng, rho, counts, assume.model_noise, assume.draws, shared, False)
+    return rate(_tradeoff_words(*means, arrangements, exact), "supported")
+
+
 def tradeoff_power(plan: Layout, assume: Assumptions, progress: Progress) -> list[FindingPower]:
     """(i): false rates with no link (effects per dataset or shared, normal or heavy-tailed) and
     the smallest negative rho across models found 'supported' in 80% of draws, with the models'
     effects shared by every dataset: each dataset then repeats one order of the models (an
     architecture disentangled on one dataset is so on the others), the case in which more
     datasets add the least, so the power is not flattered by datasets that vary independently."""
-    counts = np.array([[plan.runs(d, m) for m in plan.population] for d in plan.datasets])
-    keep = counts.sum(axis=0) > 0
-    counts = counts[:, keep]
+    counts = _population_counts(plan)
     name = "(i) CES–DCI trade-off"
     note = f"{counts.shape[1]} continuous models on {counts.shape[0]} dataset(s)"
     if counts.shape[1] < 3:
@@ -95,13 +110,10 @@ def tradeoff_power(plan: Layout, assume: Assumptions, progress: Progress) -> lis
             words = _tradeoff_words(*means, arrangements, exact)
             for word in rates:
                 rates[word] = max(rates[word], (rate(words, word), shape))
-    base_seed = assume.seed + 1
 
     def power_at(strength: float) -> float:
         progress(f"(i) power at rho = {-strength:.2f}")
-        rng = np.random.default_rng(base_seed)
-        means = _model_means(rng, -strength, counts, assume.model_noise, assume.draws, True, False)
-        return rate(_tradeoff_words(*means, arrangements, exact), "supported")
+        return rho_power(plan, assume, -strength)
 
     effect, power = smallest(power_at, 0.0, 0.99)
     return [
