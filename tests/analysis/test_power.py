@@ -128,7 +128,7 @@ def test_the_command_prints_every_finding_and_writes_csv(tmp_path, capsys):
     assert "done in" in printed.err and out.read_text().startswith("finding,")
 
 
-def test_an_unknown_study_or_one_without_runs_exits_with_its_name(shipped):
+def test_an_unknown_study_or_one_without_runs_exits_with_its_name(shipped, monkeypatch):
     with pytest.raises(SystemExit) as unknown:
         power_cli.main(["--study", "nope", "--config", str(REPO / "config.yaml")])
     assert "vaecausal-power: study 'nope'" in str(unknown.value.code)
@@ -136,6 +136,11 @@ def test_an_unknown_study_or_one_without_runs_exits_with_its_name(shipped):
     empty = dataclasses.replace(load_study(shipped, "default"), name="empty", architectures={})
     with pytest.raises(ValueError, match="study 'empty' plans no run"):
         layout(empty)
+    monkeypatch.setattr(power_cli, "load_study", lambda config, name: empty)
+    with pytest.raises(SystemExit) as planless:
+        power_cli.main(["--study", "empty", "--config", str(REPO / "config.yaml")])
+    assert "vaecausal-power: study 'empty'" in str(planless.value.code)
+    assert "plans no run" in str(planless.value.code)
 
 
 def test_power_at_given_effects_rises_with_the_effect(shipped, capsys):
