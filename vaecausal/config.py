@@ -249,7 +249,7 @@ def _strength_messages(architectures: Mapping[str, Any]) -> list[str]:
         reference = architectures.get(of)
         if reference is None:
             messages.append(f"{key}: unknown architecture '{of}'")
-        elif of == name or "strength_of" in reference or reference.get("family", of) != of:
+        elif "strength_of" in reference or reference.get("family", of) != of:
             messages.append(f"{key}: '{of}' is not a reference architecture")
         elif reference["objective"] != entry["objective"]:
             messages.append(

@@ -355,9 +355,7 @@ def seed_variances(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     df = np.maximum(n - 1, 0.0)
     weighted = np.where(df > 0, df * np.nan_to_num(cell), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        # the dataset's scale from the other architectures, so that a noisy architecture's own
-        # variance does not set the scale it is then measured against
-        others = df.sum(axis=-1, keepdims=True) - df
+        others = df.sum(axis=-1, keepdims=True) - df  # tau[d]^2 leaves architecture k out
         tau2 = (weighted.sum(axis=-1, keepdims=True) - weighted) / others
         usable = (df > 0) & (others > 0) & (tau2 > 0)
         scaled = np.where(usable, weighted / np.where(usable, tau2, 1.0), 0.0)
@@ -365,10 +363,9 @@ def seed_variances(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             axis=-2, keepdims=True
         )
         model = rho * tau2
+        guard = cell * df / stats.chi2.median(np.maximum(df, 1))
     pooled_df = np.where(usable, df, 0.0).sum(axis=-2, keepdims=True)
     tested = n >= 2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        guard = cell * df / stats.chi2.median(np.maximum(df, 1))
     borrowed = usable & (pooled_df > df)  # the model draws on the architecture's other datasets
     variance = np.where(tested, np.where(borrowed, np.fmax(model, guard), cell), np.nan)
     return variance, np.where(tested, np.where(usable, pooled_df, df), 0.0)

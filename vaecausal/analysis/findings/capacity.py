@@ -84,13 +84,19 @@ def families(runs: pd.DataFrame) -> pd.Series:
     return runs["architecture"]
 
 
+def strength_variants(runs: pd.DataFrame) -> pd.Series:
+    """Whether each run is of a strength variant (``strength_of`` recorded by the tables stage)."""
+    if "strength_of" not in runs:
+        return pd.Series(False, index=runs.index)
+    return runs["strength_of"].notna() & runs["strength_of"].astype(str).ne("")
+
+
 def reference_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """The runs of architectures that are no other's size or strength variant. A size variant
     (``vae_d3``) is its family at another latent size: it enters finding (ii) only; a strength
     variant (``beta_vae_b8``, ``strength_of: beta_vae``) enters finding (i)'s model population
     only. So findings (iii) and (iv) count each architecture once, at its reference settings."""
-    variant = runs["strength_of"].notna() if "strength_of" in runs else False
-    return runs[(families(runs) == runs["architecture"]) & ~variant]
+    return runs[(families(runs) == runs["architecture"]) & ~strength_variants(runs)]
 
 
 def _first(values: pd.Series) -> float:

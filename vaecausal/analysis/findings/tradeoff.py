@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from vaecausal.analysis.coverage import DISCRETE_ARCHITECTURES
+from vaecausal.analysis.findings.capacity import strength_variants
 from vaecausal.analysis.findings.text import ALPHA, number, p_value, verdict
 from vaecausal.analysis.stats import (
     METHODS,
@@ -94,13 +95,6 @@ def _absent(runs: pd.DataFrame, columns: tuple[str, str]) -> str:
     if not np.isfinite(runs[list(columns)].to_numpy(float)).all(axis=1).any():
         return f"no run reports both {' and '.join(columns)}"
     return ""
-
-
-def strength_variants(runs: pd.DataFrame) -> pd.Series:
-    """Whether each run is of a strength variant (``strength_of`` recorded by the tables stage)."""
-    if "strength_of" not in runs:
-        return pd.Series(False, index=runs.index)
-    return runs["strength_of"].notna() & runs["strength_of"].astype(str).ne("")
 
 
 def discrete_runs(runs: pd.DataFrame) -> pd.Series:

@@ -13,6 +13,7 @@ from vaecausal.analysis.power.design import (
     FindingPower,
     Layout,
     Progress,
+    WorstNull,
     rate,
     smallest,
 )
@@ -75,7 +76,7 @@ def capacity_power(plan: Layout, assume: Assumptions, progress: Progress) -> lis
             "no dataset has VAE and beta-VAE at 3 or more latent sizes with 2+ runs each: "
             "without a sweep the finding is always inconclusive"
         )
-        return [FindingPower(name, math.nan, math.nan, "", "slope", math.nan, math.nan, why)]
+        return [FindingPower.untested(name, "slope", why)]
     rows = []
     for dataset, levels in plan.sweeps.items():
         rng = np.random.default_rng(assume.seed)
@@ -85,12 +86,11 @@ def capacity_power(plan: Layout, assume: Assumptions, progress: Progress) -> lis
             noisy = np.r_[np.ones(n - 1), 10.0]
             pair = (np.ones(n), noisy) if family == "VAE" else (noisy, np.ones(n))
             shapes[f"{family} 10x as noisy at the highest ratio"] = pair
-        rates = {"supported": (0.0, ""), "contradicted": (0.0, "")}
+        worst = WorstNull()
         for shape, sds in shapes.items():
             progress(f"(ii) {dataset} null: {shape}")
             words = _slope_words(rng, levels, 0.0, sds, assume.null_draws)
-            for word in rates:
-                rates[word] = max(rates[word], (rate(words, word), shape))
+            worst.record(words, shape)
 
         def power_at(strength: float, dataset=dataset) -> float:
             progress(f"(ii) {dataset} power at slope {-strength:.2f}")
@@ -101,9 +101,9 @@ def capacity_power(plan: Layout, assume: Assumptions, progress: Progress) -> lis
         rows.append(
             FindingPower(
                 f"{name}, {dataset}",
-                rates["supported"][0],
-                rates["contradicted"][0],
-                max(rates.values())[1],
+                worst.supported,
+                worst.contradicted,
+                worst.shape,
                 "slope of log DCI ratio per unit factors/latent (seed SDs of log DCI)",
                 -effect,
                 power,

@@ -13,6 +13,7 @@ from vaecausal.analysis.findings import capacity
 from vaecausal.config import Study
 
 TARGET_POWER = 0.8
+VERDICTS = ("supported", "contradicted")  # the two verdicts a null can make falsely
 DISCRETE_OBJECTIVES = frozenset({"vq_vae"})
 Progress = Callable[[str], None]
 
@@ -68,6 +69,37 @@ class FindingPower:
     smallest_effect: float
     power: float
     note: str = ""
+
+    @classmethod
+    def untested(cls, finding: str, effect: str, why: str) -> FindingPower:
+        """The row of a finding the layout cannot test, saying why."""
+        return cls(finding, math.nan, math.nan, "", effect, math.nan, math.nan, why)
+
+
+class WorstNull:
+    """The largest false 'supported' and false 'contradicted' rate over a finding's null shapes,
+    each with the shape that gave it."""
+
+    def __init__(self) -> None:
+        self.rates = {"supported": (0.0, ""), "contradicted": (0.0, "")}
+
+    def record(self, words: np.ndarray, shape: str, wrong: tuple[str, ...] = VERDICTS) -> None:
+        """Count the verdicts of one shape's draws that are ``wrong`` under it."""
+        for word in wrong:
+            self.rates[word] = max(self.rates[word], (rate(words, word), shape))
+
+    @property
+    def supported(self) -> float:
+        return self.rates["supported"][0]
+
+    @property
+    def contradicted(self) -> float:
+        return self.rates["contradicted"][0]
+
+    @property
+    def shape(self) -> str:
+        """The shape behind the larger of the two rates."""
+        return max(self.rates.values())[1]
 
 
 def _varying_factors(spec) -> int:

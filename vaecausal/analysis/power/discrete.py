@@ -13,6 +13,7 @@ from vaecausal.analysis.power.design import (
     FindingPower,
     Layout,
     Progress,
+    WorstNull,
     rate,
     smallest,
 )
@@ -51,17 +52,16 @@ def discrete_power(plan: Layout, assume: Assumptions, progress: Progress) -> lis
     name = "(iv) discrete limitation"
     if not plan.discrete:
         why = "no VQ-VAE in the study"
-        return [FindingPower(name, math.nan, math.nan, "", "ratio", math.nan, math.nan, why)]
+        return [FindingPower.untested(name, "ratio", why)]
     margin = math.log(discrete.MARGIN)
     rng = np.random.default_rng(assume.seed)
-    rates = {"supported": (0.0, ""), "contradicted": (0.0, "")}
+    worst = WorstNull()
     for factor in (1.0, 3.0):
         shape = f"ratio at the margin, VQ-VAE seed SD {factor * assume.vq_log_sd:g}"
         progress(f"(iv) null: {shape}")
         sd = factor * assume.vq_log_sd
         words = _discrete_words(rng, plan, margin, assume, sd, assume.null_draws)
-        for word in rates:
-            rates[word] = max(rates[word], (rate(words, word), shape))
+        worst.record(words, shape)
     rows = []
     for word, sign in (("supported", -1.0), ("contradicted", 1.0)):
 
@@ -77,9 +77,9 @@ def discrete_power(plan: Layout, assume: Assumptions, progress: Progress) -> lis
         rows.append(
             FindingPower(
                 f"{name} ({word})",
-                rates["supported"][0],
-                rates["contradicted"][0],
-                max(rates.values())[1],
+                worst.supported,
+                worst.contradicted,
+                worst.shape,
                 f"ratio {'below' if sign < 0 else 'above'} the {discrete.MARGIN:g} margin",
                 discrete.MARGIN * math.exp(sign * distance),
                 power,

@@ -3,8 +3,6 @@ dataset, and the gap in seed SDs that two different winners (or one) need."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from vaecausal.analysis.findings import ranking
@@ -13,6 +11,7 @@ from vaecausal.analysis.power.design import (
     FindingPower,
     Layout,
     Progress,
+    WorstNull,
     rate,
     smallest,
 )
@@ -98,16 +97,15 @@ def ranking_power(plan: Layout, assume: Assumptions, progress: Progress) -> list
     name = "(iii) no single winner"
     if n_datasets < 2 or k < 2:
         why = "fewer than two datasets or architectures: the finding cannot be tested"
-        return [FindingPower(name, math.nan, math.nan, "", "gap", math.nan, math.nan, why)]
+        return [FindingPower.untested(name, "gap", why)]
     rng = np.random.default_rng(assume.seed)
-    rates = {ranking.SUPPORTED: (0.0, ""), ranking.CONTRADICTED: (0.0, "")}
+    worst = WorstNull()
     for shape, (means, sds, wrong) in _ranking_nulls(n_datasets, k).items():
         progress(f"(iii) null: {shape}")
         words = _ranking_words(
             *(_ranking_draws(rng, means, sds, counts, assume.null_draws) for _ in range(2))
         )
-        rates[wrong] = max(rates[wrong], (rate(words, wrong), shape))
-    worst = max(rates.values())[1]
+        worst.record(words, shape, (wrong,))
     rows = []
     for label, word in (
         ("gap (seed SDs), a different leader on alternate datasets", ranking.SUPPORTED),
@@ -122,9 +120,9 @@ def ranking_power(plan: Layout, assume: Assumptions, progress: Progress) -> list
         rows.append(
             FindingPower(
                 name + f" ({word})",
-                rates[ranking.SUPPORTED][0],
-                rates[ranking.CONTRADICTED][0],
-                worst,
+                worst.supported,
+                worst.contradicted,
+                worst.shape,
                 label,
                 effect,
                 power,

@@ -3,8 +3,6 @@ model population, and the rho across models found with 80% power."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from vaecausal.analysis.findings import tradeoff
@@ -13,6 +11,7 @@ from vaecausal.analysis.power.design import (
     FindingPower,
     Layout,
     Progress,
+    WorstNull,
     rate,
     smallest,
 )
@@ -93,10 +92,10 @@ def tradeoff_power(plan: Layout, assume: Assumptions, progress: Progress) -> lis
     note = f"{counts.shape[1]} continuous models on {counts.shape[0]} dataset(s)"
     if counts.shape[1] < 3:
         why = note + ": fewer than 3 models, no correlation to test"
-        return [FindingPower(name, math.nan, math.nan, "", "rho", math.nan, math.nan, why)]
+        return [FindingPower.untested(name, "rho", why)]
     rng = np.random.default_rng(assume.seed)
     arrangements, exact = label_permutations(counts > 0, 2000, rng)
-    rates = {"supported": (0.0, ""), "contradicted": (0.0, "")}
+    worst = WorstNull()
     for shared in (False, True):
         for heavy in (False, True):
             shape = (
@@ -108,8 +107,7 @@ def tradeoff_power(plan: Layout, assume: Assumptions, progress: Progress) -> lis
                 rng, 0.0, counts, assume.model_noise, assume.null_draws, shared, heavy
             )
             words = _tradeoff_words(*means, arrangements, exact)
-            for word in rates:
-                rates[word] = max(rates[word], (rate(words, word), shape))
+            worst.record(words, shape)
 
     def power_at(strength: float) -> float:
         progress(f"(i) power at rho = {-strength:.2f}")
@@ -119,9 +117,9 @@ def tradeoff_power(plan: Layout, assume: Assumptions, progress: Progress) -> lis
     return [
         FindingPower(
             name,
-            rates["supported"][0],
-            rates["contradicted"][0],
-            max(rates.values())[1],
+            worst.supported,
+            worst.contradicted,
+            worst.shape,
             "rho across models (negative, as declared)",
             -effect,
             power,
