@@ -22,5 +22,6 @@ rule oracle:
         gpu=resource("oracle", "gpus", 0),
     params:
         oracle=SETTINGS["oracle"],
+        symmetries=lambda wildcards: STUDY.datasets[wildcards.dataset].symmetries,
     script:
         "../workflow_scripts/oracle.py"

@@ -111,6 +111,19 @@ def test_categorical_unknown_factor_is_named(shipped):
     assert "datasets.dsprites_procedural_small.categorical.colour" in _error(config)
 
 
+@pytest.mark.parametrize(
+    ("symmetry", "key"),
+    [
+        ({"given": "colour", "period_steps": [1.0]}, "symmetries.orientation.given"),
+        ({"given": "shape", "period_steps": [9.75, 19.5]}, "symmetries.orientation.period_steps"),
+    ],
+)
+def test_a_symmetry_naming_no_factor_or_the_wrong_periods_is_named(shipped, symmetry, key):
+    config = copy.deepcopy(shipped)
+    config["datasets"]["dsprites_procedural_small"]["symmetries"] = {"orientation": symmetry}
+    assert f"datasets.dsprites_procedural_small.{key}" in _error(config)
+
+
 def test_deep_merge_merges_nested_and_leaves_inputs_alone():
     base = {"a": {"b": 1, "c": 2}, "d": 3}
     merged = deep_merge(base, {"a": {"b": 10}})

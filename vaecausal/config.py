@@ -69,6 +69,8 @@ class DatasetSpec:
     # Factors whose values have no order (a shape, a colour): mediation contrasts their values.
     categorical: tuple[str, ...]
     files: tuple[FileSpec, ...]
+    # Values that look alike, {factor: {given, period_steps}}: the oracle is scored modulo them.
+    symmetries: dict[str, Any] = field(default_factory=dict)
 
 
 # Keys of an architecture entry that are not its objective's hyperparameters: the objective, and
@@ -336,6 +338,27 @@ def _accepted_digest_messages(
     return messages
 
 
+def _symmetry_messages(name: str, dataset: Mapping[str, Any]) -> list[str]:
+    """A symmetry names two factors of the dataset and gives one period per class of ``given``."""
+    factors = dataset.get("factors", {})
+    messages = []
+    for factor, entry in dataset.get("symmetries", {}).items():
+        key = f"config key 'datasets.{name}.symmetries.{factor}"
+        for named, where in ((factor, "'"), (entry["given"], ".given'")):
+            if named not in factors:
+                messages.append(
+                    f"{key}{where}: '{named}' is not a factor of this dataset "
+                    f"(factors: {', '.join(factors)})"
+                )
+        size = factors.get(entry["given"])
+        if size is not None and len(entry["period_steps"]) != size:
+            messages.append(
+                f"{key}.period_steps': {len(entry['period_steps'])} periods, one per value of "
+                f"'{entry['given']}' needs {size}"
+            )
+    return messages
+
+
 def _reference_messages(config: Mapping[str, Any]) -> list[str]:
     architectures = config.get("architectures", {})
     messages = _family_messages(architectures) + _strength_messages(architectures)
@@ -365,6 +388,7 @@ def _reference_messages(config: Mapping[str, Any]) -> list[str]:
                         f"config key 'datasets.{name}.{key}.{factor}': not a factor of this "
                         f"dataset (factors: {', '.join(dataset.get('factors', {}))})"
                     )
+        messages.extend(_symmetry_messages(name, dataset))
         if not dataset.get("procedural", False) and "files" not in dataset:
             messages.append(f"config key 'datasets.{name}.files': required for a real dataset")
     messages.extend(_accepted_digest_messages(config.get("accepted_digests", {}), datasets))
@@ -410,6 +434,7 @@ def _dataset(name: str, raw: Mapping[str, Any]) -> DatasetSpec:
         subsample=dict(raw.get("subsample", {})),
         categorical=tuple(raw.get("categorical", ())),
         files=files,
+        symmetries=dict(raw.get("symmetries", {})),
     )
 
 

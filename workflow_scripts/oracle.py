@@ -12,6 +12,7 @@ with stage_log(sm.log[0]) as log:
         oracle_path=Path(sm.output.oracle),
         report_path=Path(sm.output.report),
         settings=sm.params.oracle,
+        symmetries=sm.params.symmetries,
         threads=sm.threads,
         log=log,
     )

@@ -93,19 +93,29 @@ def vq_intervention_metrics(effects: dict[str, np.ndarray]) -> dict[str, Any]:
     }
 
 
+def oracle_factors_used(
+    names: list[str], sizes: list[int], oracle_report: dict[str, Any]
+) -> np.ndarray:
+    """(K,) bool: the factors oracle-based metrics count. A factor with one value (a subsample
+    may leave one) can never be moved; one the oracle reads below its floor (``below_floor``
+    of its report) cannot be measured: its factor effect would be the oracle's noise."""
+    return (np.asarray(sizes) > 1) & ~np.isin(names, oracle_report["below_floor"])
+
+
 def effect_metrics(
     effects: dict[str, np.ndarray],
     prefix: str,
     active: np.ndarray,
     channels: int,
-    varying: np.ndarray,
+    used: np.ndarray,
 ) -> dict[str, Any]:
     """CES, specificity and modularity of one kind of decoder intervention (``prefix`` '' for
     latent perturbation, 'swap.' for VQ-VAE code swaps); keys get the suffix of the kind.
-    Specificity is over the ``varying`` factors (a mask over the oracle's factors)."""
+    Specificity is over the ``used`` factors (a mask over the oracle's factors: those that vary
+    and that the oracle reads)."""
     suffix = "_discrete" if prefix else ""
     ces = ces_per_latent(effects[f"{prefix}pixel_effect_norms"])
-    factor_effect = effects[f"{prefix}factor_effect"][:, varying]
+    factor_effect = effects[f"{prefix}factor_effect"][:, used]
     specificity, inverse_entropy = specificity_per_latent(factor_effect)
     deltas = _prefixed(effects, f"{prefix}activation_delta.")
     value = model_ces(ces, active)
@@ -182,19 +192,20 @@ def run(
     training = json.loads(Path(train_summary_path).read_text())
     oracle = json.loads(Path(oracle_report_path).read_text())
     dci_settings = settings["dci"]
-    weak = [
-        name
-        for name, accuracy in oracle["held_out_accuracy"].items()
-        if accuracy < settings["oracle_accuracy_floor"]
-    ]
+    weak = oracle["below_floor"]
+    if weak:
+        log(
+            f"left out of specificity: {', '.join(weak)} (the oracle reads them below its floor "
+            f"{oracle['accuracy_floor']}, so their factor effects are not measurements)"
+        )
 
     kl, active = latent_activity(
         latents["eval_latents"], latents.get("eval_logvar"), settings["active_kl_threshold"]
     )
-    varying = np.asarray(meta.factor_sizes) > 1  # a subsample may leave a factor one value
-    causal = effect_metrics(effects, "", active, meta.channels, varying)
+    used = oracle_factors_used(meta.factor_names, meta.factor_sizes, oracle)
+    causal = effect_metrics(effects, "", active, meta.channels, used)
     if "swap.pixel_effect_norms" in effects:
-        causal.update(effect_metrics(effects, "swap.", active, meta.channels, varying))
+        causal.update(effect_metrics(effects, "swap.", active, meta.channels, used))
     causal.update(
         patching_metrics(effects, settings["circuit_fraction"], settings["poly_threshold"])
     )
@@ -242,7 +253,9 @@ def run(
         "kl_per_latent": [None if np.isnan(v) else float(v) for v in kl],
         **causal,
         "oracle_accuracy": oracle["held_out_accuracy"],
+        "oracle_accuracy_floor": oracle["accuracy_floor"],
         "oracle_below_floor": weak,
+        "oracle_factors_used": [n for n, u in zip(meta.factor_names, used, strict=True) if u],
         "dci_disentanglement": result.disentanglement,
         "dci_completeness": result.completeness,
         "dci_informativeness": result.informativeness,
