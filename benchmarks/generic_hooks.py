@@ -19,7 +19,7 @@ import time
 import torch
 
 from vaecausal.adapters.module import ModuleAdapter
-from vaecausal.interventions.mediation import mediate
+from vaecausal.interventions.mediation import Outcome, mediate
 from vaecausal.interventions.pairs import PairFamily
 from vaecausal.interventions.patching import decoder_patching, encoder_restoration
 from vaecausal.models.device import choose_device, place_network
@@ -32,7 +32,7 @@ def workload(model, family: PairFamily, latents: torch.Tensor) -> None:
     encoder_restoration(model, family)
     d = latents.shape[1]
     decoder_patching(model, latents, torch.full((d,), 2.0), list(range(d)))
-    mediate(model, family, 0, torch.ones(1, device=latents.device))
+    mediate(model, family, Outcome.of_latent(0, torch.ones(d, 1, device=latents.device)))
 
 
 def timed(work) -> float:

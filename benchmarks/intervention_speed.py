@@ -31,7 +31,7 @@ from vaecausal.config import load_study
 from vaecausal.interventions.code_swaps import code_swap_effects
 from vaecausal.interventions.input_manipulation import input_effects
 from vaecausal.interventions.latent_perturbation import grid_perturbation, latent_perturbation
-from vaecausal.interventions.mediation import mediate, outcome_direction
+from vaecausal.interventions.mediation import Outcome, mediate, outcome
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.interventions.pairs import PairFamily
 from vaecausal.interventions.patching import decoder_patching, encoder_restoration
@@ -175,7 +175,7 @@ def manipulation_costs(
     k, per_eval_code = len(sizes), PAPER["n_eval"] / n
     select = (PAPER["input_pairs"] - PAPER["patch_pairs"]) / n
     spread, active = torch.ones(10, 1, device=device), np.ones(10, dtype=bool)
-    direction = torch.ones(1, device=device)
+    y = Outcome.of_latent(0, spread)
     return {
         "latent perturbation (+oracle)": per_eval_code
         * seconds(lambda: latent_perturbation(model, latents, VALUES, decode_batch, oracle)),
@@ -189,8 +189,8 @@ def manipulation_costs(
         * seconds(lambda: encoder_restoration(model, family), 1),
         "mediation (encoder)": treatments
         * (
-            select * seconds(lambda: outcome_direction(model, family, spread, active))
-            + PAPER["patch_pairs"] / n * seconds(lambda: mediate(model, family, 0, direction), 1)
+            select * seconds(lambda: outcome(model, family, spread, active))
+            + PAPER["patch_pairs"] / n * seconds(lambda: mediate(model, family, y), 1)
         ),
         "patching (decoder)": PAPER["patch_pairs"]
         / 2

@@ -158,6 +158,8 @@ TABLES = [
         *(f"{stem}.{ext}" for stem in FINDINGS_TABLES for ext in ("csv", "md")),
         "mediation_effects.csv",
         "mediation_effects.md",
+        "oracle_factors.csv",
+        "oracle_factors.md",
     )
 ]
 FIGURES = [

@@ -7,6 +7,7 @@ rule run_figures:
         model=f"{RUN}/model.pt",
         latents=f"{RUN}/latents.npz",
         effects=f"{RUN}/effects.npz",
+        metrics=f"{RUN}/metrics.json",
         images=prepared("images"),
         meta=prepared("meta"),
         code=plotting_code("run_figures"),

@@ -32,7 +32,13 @@ FENCE = re.compile(r"^\s*(```|~~~)")
 
 # Markdown files the pipeline writes (``stages/tables.py``): named in code and docs as outputs.
 OUTPUTS = frozenset(
-    {"summary.md", "findings.md", "mediation_effects.md", *(f"{s}.md" for s in TABLE_FILES)}
+    {
+        "summary.md",
+        "findings.md",
+        "mediation_effects.md",
+        "oracle_factors.md",
+        *(f"{s}.md" for s in TABLE_FILES),
+    }
     # ``write_table``'s docstring: ``stem.csv`` and ``stem.md``, the pattern of what it writes
     | {"stem.md"}
 )

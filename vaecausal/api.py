@@ -165,6 +165,7 @@ def analyze_prepared(
         None,
         out / "latents.npz",
         out / "effects.npz",
+        out / "metrics.json",
         prepared,
         out / "figures",
         name,

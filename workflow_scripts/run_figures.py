@@ -12,6 +12,7 @@ with stage_log(sm.log[0]) as log:
         model_path=Path(sm.input.model),
         latents_path=Path(sm.input.latents),
         effects_path=Path(sm.input.effects),
+        metrics_path=Path(sm.input.metrics),
         prepared_dir=Path(sm.input.meta).parent,
         out_dir=Path(sm.output[0]).parent,
         title=sm.params.title,

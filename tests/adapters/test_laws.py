@@ -10,8 +10,9 @@ import torch
 from tests.adapters.foreign import pythae_model, residual_vae
 from vaecausal.adapters.module import ModuleAdapter
 from vaecausal.adapters.pythae import PythaeAdapter, PythaeVQAdapter
+from vaecausal.interventions.input_manipulation import as_slots
 from vaecausal.interventions.latent_perturbation import latent_perturbation
-from vaecausal.interventions.mediation import mediate
+from vaecausal.interventions.mediation import Outcome, mediate
 from vaecausal.interventions.pairs import PairFamily
 from vaecausal.interventions.patching import decoder_patching, encoder_restoration
 
@@ -53,10 +54,10 @@ def test_treatment_equal_to_control_has_no_effect(kind):
     else:
         model = MODELS[kind][0]()
     family = _family(same=True)
-    for name, r in encoder_restoration(model, family).items():
+    for name, r in encoder_restoration(model, family).ratios().items():
         assert np.abs(r).max() == 0.0, name
-    slot = torch.ones(model.encode_latents(family.control[:1]).dim() - 1)
-    result = mediate(model, family, 0, slot / slot.norm())
+    slots = as_slots(model.encode_latents(family.control[:1]))[0]
+    result = mediate(model, family, Outcome.of_latent(0, slots))
     assert result.total_effect.value == 0.0
     for name in model.encoder_hooks:
         assert np.abs(result.nie_units[name]).max() < 1e-6, name
@@ -84,7 +85,8 @@ def test_a_latent_the_decoder_ignores_has_no_effect(kind):
 def test_a_hook_point_every_path_goes_through_mediates_everything(kind):
     make, _, every_path, bypassed = MODELS[kind]
     model = make()
-    result = mediate(model, _family(), 1, torch.ones(1))
+    slots = as_slots(model.encode_latents(_family().control[:1]))[0]
+    result = mediate(model, _family(), Outcome.of_latent(1, slots))
     total = result.total_effect.value
     assert abs(total) > 1e-5
     assert result.nie_layer[every_path] == pytest.approx(total, rel=1e-4, abs=1e-7)

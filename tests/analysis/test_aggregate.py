@@ -145,3 +145,30 @@ def test_runs_on_a_plateau_or_without_the_diagnostic_are_not_flagged(tmp_path):
     assert convergence_line(runs) == "- Convergence: not recorded for these runs."
     runs["training_late_improvement"] = 0.02
     assert "no run fell by more than 5%" in convergence_line(runs)
+
+
+def test_stability_intervals_are_numeric_run_columns_not_averaged(tmp_path):
+    paths = write_runs(tmp_path)
+    for index, path in enumerate(paths):
+        record = json.loads(path.read_text())
+        # undefined in every run: still a numeric column
+        record.update(specificity_ci_low=None, specificity_ci_high=None)
+        if index:  # the first run predates the CES intervals
+            record.update(
+                ces_ci_low=record["ces"] - 0.1,
+                ces_ci_high=record["ces"] + 0.1,
+                ces_ci_n=256,
+                stability={"level": 0.95, "replicates": 200, "metrics": {}},
+            )
+        path.write_text(json.dumps(record))
+    runs = load_runs(paths)
+    assert "stability" not in runs
+    for column in ("ces_ci_low", "ces_ci_high", "ces_ci_n", "specificity_ci_low"):
+        assert runs[column].dtype.kind in "fi", column
+    assert runs["specificity_ci_low"].isna().all() and runs["ces_ci_n"].isna().sum() == 1
+    first = runs[(runs.dataset == "dsprites") & (runs.architecture == "vae") & (runs.seed == 0)]
+    assert first[["ces_ci_low", "ces_ci_high"]].isna().all().all()
+    assert (runs["ces_ci_high"] - runs["ces_ci_low"]).dropna().round(6).eq(0.2).all()
+    summary = summarise(runs)
+    assert not [c for c in summary if "_ci_" in c] and "ces_mean" in summary
+    assert "_ci_" not in to_markdown(summary)

@@ -22,6 +22,7 @@ def _record(seed: int) -> dict:
             "total_effect": [0.01, 0.9],
             "total_effect_se": [0.02, 0.05],
             "total_effect_p": [0.6, 1e-9],
+            "total_effect_ci": [None, [0.8, 1.0]],
             "shares_defined": [False, True],
             "sum_of_unit_shares_by_layer": {
                 "encoder.conv1": [None, 0.7],
@@ -56,4 +57,19 @@ def test_a_collapsed_run_says_so(tmp_path):
 
 
 def test_no_run_with_mediation_gives_an_empty_table_with_its_columns(tmp_path):
-    assert {"treatment", "te", "note"} <= set(mediation_effects([]).columns)
+    assert {"treatment", "te", "te_ci_low", "note"} <= set(mediation_effects([]).columns)
+
+
+def test_te_intervals_are_columns_and_empty_where_undefined_or_not_recorded(tmp_path):
+    old = _record(1)
+    del old["mediation"]["total_effect_ci"]  # written before the intervals existed
+    for seed, record in ((0, _record(0)), (1, old)):
+        (tmp_path / f"m{seed}.json").write_text(json.dumps(record))
+    table = mediation_effects([tmp_path / "m0.json", tmp_path / "m1.json"])
+    columns = list(table.columns)
+    assert columns.index("te") < columns.index("te_ci_low") < columns.index("te_ci_high")
+    assert table["te_ci_low"].dtype == float and table["te_ci_high"].dtype == float
+    new = table[table["seed"] == 0].set_index("treatment")
+    assert new.loc["posX up", "te_ci_low"] == 0.8 and new.loc["posX up", "te_ci_high"] == 1.0
+    assert new.loc["shape 0->1", ["te_ci_low", "te_ci_high"]].isna().all()
+    assert table.loc[table["seed"] == 1, ["te_ci_low", "te_ci_high"]].isna().all().all()

@@ -34,7 +34,9 @@ def test_a_study_with_every_effect_gives_the_sections_verdicts_and_their_numbers
     verdicts = findings.verdicts.set_index("finding")
     none = pd.DataFrame()
     available = Available(runs=runs, missing=none, unreadable=none, n_expected=len(runs))
-    assert verdicts["verdict"].tolist() == _section_verdicts(render(findings, available, FAST))
+    assert verdicts["verdict"].tolist() == _section_verdicts(
+        render(findings, available, FAST, none)
+    )
     trade = verdicts.loc["(i) CES–DCI trade-off"]
     assert trade["verdict"] == "supported" and trade["estimate"] < -0.8 and trade["p_value"] < 0.05
     bottleneck = verdicts.loc["(ii) β-VAE capacity bottleneck"]

@@ -34,13 +34,13 @@ def _family(same: bool = False) -> PairFamily:
 @pytest.mark.parametrize("cls", [GaussianVAE, VQVAE])
 def test_treatment_equal_to_control_restores_nothing(cls):
     model = _model(cls, embedding_dim=2, codebook_size=8) if cls is VQVAE else _model()
-    restoration = encoder_restoration(model, _family(same=True))
+    restoration = encoder_restoration(model, _family(same=True)).ratios()
     assert set(restoration) == set(ENCODER_HOOKS)
     assert all(np.abs(r).max() == 0.0 for r in restoration.values())
 
 
 def test_restoration_is_non_negative_and_no_single_unit_of_a_wide_layer_carries_it_all():
-    restoration = encoder_restoration(_model(), _family())
+    restoration = encoder_restoration(_model(), _family()).ratios()
     for name, r in restoration.items():
         assert r.min() >= 0.0, name
     assert 0 < restoration["encoder.fc"].max() < 1  # 256 units share the change

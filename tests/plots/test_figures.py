@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import LineCollection
 
 from tests.analysis.synthetic import study, write_metrics
 from vaecausal.analysis.findings import Resampling
@@ -14,6 +15,7 @@ from vaecausal.interventions.mediation import TotalEffect
 from vaecausal.plots import (
     capacity_bottleneck,
     ces_vs_dci,
+    effect_heatmaps,
     mediation,
     metric_heatmap,
     vq_discrete_ces,
@@ -23,6 +25,21 @@ from vaecausal.stages.logs import stage_log
 from vaecausal.stages.paper_figures import FIGURES, run
 
 FAST = Resampling(n_boot=200, n_perm=200)
+
+
+def with_intervals(runs: pd.DataFrame, missing: int = 0) -> pd.DataFrame:
+    """``runs`` with each CES's 95% bootstrap interval (its value ± 5%, over 256 evaluation
+    codes), as the metrics stage reports them; the first ``missing`` runs have none."""
+    runs = runs.copy()
+    for column in ("ces", "ces_rms", "ces_discrete_rms"):
+        if column in runs:
+            runs[f"{column}_ci_low"] = 0.95 * runs[column]
+            runs[f"{column}_ci_high"] = 1.05 * runs[column]
+            runs[f"{column}_ci_n"] = 256
+            runs.loc[runs.index[:missing], [f"{column}_ci_low", f"{column}_ci_high"]] = np.nan
+    return runs
+
+
 PARTIAL = {
     "full": lambda: study(("dsprites", "celeba"), seeds=(0, 1)),
     "no_run": lambda: study(("dsprites",)).iloc[:0],
@@ -36,6 +53,8 @@ PARTIAL = {
         .drop(columns=["ces_discrete", "ces_discrete_rms"])
         .assign(ces=lambda r: r["ces"].where(r["dataset"] == "dsprites"))
     ),
+    # every CES with its per-run bootstrap interval but one run's
+    "intervals": lambda: with_intervals(study(("dsprites", "3dshapes"), seeds=(0, 1)), 1),
 }
 
 
@@ -50,6 +69,16 @@ def tables_of(runs: pd.DataFrame, folder) -> object:
 def texts(figure: plt.Figure) -> str:
     """All text drawn on a figure (titles, annotations, tick labels, legends)."""
     return "\n".join(t.get_text() for t in figure.findobj(matplotlib.text.Text))
+
+
+def vertical_bars(axis: plt.Axes) -> list[tuple[float, float, float]]:
+    """(x, low, high) of every vertical bar drawn with ``vlines`` on ``axis``."""
+    return [
+        (float(segment[0, 0]), float(segment[0, 1]), float(segment[1, 1]))
+        for collection in axis.collections
+        if isinstance(collection, LineCollection)
+        for segment in collection.get_segments()
+    ]
 
 
 @pytest.mark.parametrize("case", list(PARTIAL))
@@ -150,3 +179,81 @@ def test_a_users_model_and_size_variants_are_drawn_and_variants_only_in_capacity
     with stage_log(tmp_path / "figures.log") as log:
         run(tmp_path / "tables", tmp_path / "figures", log)
     assert (tmp_path / "figures.log").read_text().count("wrote") == len(FIGURES)
+
+
+def test_scatter_draws_each_runs_bootstrap_interval_and_none_where_missing(tmp_path):
+    folder = tables_of(PARTIAL["intervals"](), tmp_path)
+    runs = pd.read_csv(folder / "runs.csv")  # the intervals survive the runs table
+    figure = ces_vs_dci.plot(runs, pd.read_csv(folder / "ces_dci_correlation.csv"))
+    for axis, dataset in zip(figure.axes, ("3dshapes", "dsprites"), strict=False):
+        expected = runs[runs["dataset"] == dataset].dropna(subset=["ces_rms_ci_low"])
+        bars = sorted(vertical_bars(axis))
+        rows = expected[["dci_disentanglement", "ces_rms_ci_low", "ces_rms_ci_high"]]
+        assert np.allclose(bars, sorted(map(tuple, rows.to_numpy())))
+        assert axis.get_ylim()[1] > expected["ces_rms_ci_high"].max()
+    assert len(vertical_bars(figure.axes[0])) + len(vertical_bars(figure.axes[1])) == len(runs) - 1
+    assert "bar: one run's 95% bootstrap interval\nover its evaluation codes" in texts(figure)
+    plain = ces_vs_dci.plot(
+        runs.drop(columns=[c for c in runs if "_ci_" in c]),
+        pd.read_csv(folder / "ces_dci_correlation.csv"),
+    )
+    assert not vertical_bars(plain.axes[0]) and "bootstrap" not in texts(plain)
+    plt.close("all")
+
+
+def test_vq_figure_draws_the_vq_runs_intervals_only(tmp_path):
+    folder = tables_of(
+        with_intervals(study(("dsprites",), ("vae", "vq_vae"), seeds=(0, 1))), tmp_path
+    )
+    runs = pd.read_csv(folder / "runs.csv")
+    figure = vq_discrete_ces.plot(runs, pd.read_csv(folder / "vq_discrete_ces.csv"))
+    vq = runs[runs["architecture"] == "vq_vae"]
+    expected = [
+        (low, high)
+        for column in ("ces_rms", "ces_discrete_rms")
+        for low, high in zip(vq[f"{column}_ci_low"], vq[f"{column}_ci_high"], strict=True)
+    ]
+    drawn = [(low, high) for _, low, high in vertical_bars(figure.axes[0])]
+    assert np.allclose(sorted(drawn), sorted(expected))  # none for the other architectures
+    assert vq_discrete_ces.RUN_INTERVALS in texts(figure)
+    plt.close("all")
+
+
+def test_mediation_figure_draws_the_runs_bootstrap_interval_of_te():
+    defined = TotalEffect(0.4, 0.05, 1e-6, 16)
+    noise = TotalEffect(0.01, 0.05, 0.8, 16)
+    nie = {f"encoder.{n}": np.full((8, 2), 0.05) for n in ("conv1", "fc")}
+
+    def spans(figure: plt.Figure) -> list[tuple[float, float]]:
+        lines = [line for line in figure.axes[0].get_lines() if line.get_marker() == "|"]
+        return [tuple(line.get_xdata()) for line in lines]
+
+    bootstrap = mediation.plot(
+        nie, [defined, noise], ["posX up", "shape 0->1"], "run", intervals=[[0.3, 0.55], None]
+    )
+    drawn = spans(bootstrap)
+    assert drawn[0] == (0.3, 0.55) and np.isnan(drawn[1]).all()  # no interval: no bar
+    assert "95% bootstrap CI over this run's pairs" in texts(bootstrap)
+    partial = mediation.plot(nie, [defined, noise], ["a", "b"], "run", intervals=[[0.3, None]] * 2)
+    assert all(np.isnan(span).all() for span in spans(partial))
+    older = mediation.plot(nie, [defined, noise], ["posX up", "shape 0->1"], "run")
+    assert spans(older)[0] == pytest.approx((0.4 - 1.96 * 0.05, 0.4 + 1.96 * 0.05))
+    assert "95% normal CI" in texts(older) and "bootstrap" not in texts(older)
+    plt.close("all")
+
+
+def test_effect_heatmap_hatches_and_names_the_factors_the_oracle_cannot_read():
+    factors = ["shape", "scale", "orientation"]
+    args = (np.ones((2, 3)), ["shape", "posX"], np.ones((3, 3)), factors, "run")
+    figure = effect_heatmaps.plot(*args, unread=["orientation"])
+    oracle_axis = figure.axes[1]
+    labels = [t.get_text() for t in oracle_axis.get_xticklabels()]
+    assert labels == ["shape", "scale", "orientation (not read)"]
+    hatched = [p for p in oracle_axis.patches if p.get_hatch()]
+    assert [(p.get_x(), p.get_width(), p.get_height()) for p in hatched] == [(2, 1, 3)]
+    assert "left out of specificity" in texts(figure)
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["shape", "posX"]
+    plain = effect_heatmaps.plot(*args)
+    assert "not read" not in texts(plain)
+    assert not [p for p in plain.axes[1].patches if p.get_hatch()]
+    plt.close("all")

@@ -52,6 +52,23 @@ METRICS: dict[str, str] = {
 }
 # Per-run descriptors that are numbers but not metrics to average.
 NUMERIC_DESCRIPTORS = ("seed", "n_latents", "n_factors")
+# The causal metrics whose runs report a 95% bootstrap interval over their evaluation inputs
+# (``m_ci_low``, ``m_ci_high``, and ``m_ci_n`` inputs resampled). An interval says how stable one
+# run's number is, not how runs vary: the columns stay per run and are never averaged over seeds.
+INTERVAL_METRICS = (
+    "ces",
+    "ces_rms",
+    "specificity",
+    "modularity",
+    "circuit_overlap",
+    "ces_discrete",
+    "ces_discrete_rms",
+    "specificity_discrete",
+    "modularity_discrete",
+)
+INTERVAL_COLUMNS = tuple(
+    f"{metric}_ci_{part}" for metric in INTERVAL_METRICS for part in ("low", "high", "n")
+)
 
 
 def read_record(path: str | Path) -> dict:
@@ -67,12 +84,13 @@ def read_record(path: str | Path) -> dict:
 
 
 def runs_table(records: Iterable[dict]) -> pd.DataFrame:
-    """One row per run, metric columns numeric (JSON nulls become NaN), sorted by run identity."""
+    """One row per run, metric and interval columns numeric (JSON nulls become NaN), sorted by
+    run identity."""
     runs = pd.DataFrame(list(records))
     for key in RUN_KEYS:
         if key not in runs:
             runs[key] = pd.Series(dtype="float64" if key == "seed" else "str")
-    for column in (*METRICS, *NUMERIC_DESCRIPTORS):
+    for column in (*METRICS, *NUMERIC_DESCRIPTORS, *INTERVAL_COLUMNS):
         if column in runs:
             runs[column] = pd.to_numeric(runs[column], errors="coerce")
     if "dataset_label" not in runs:

@@ -76,9 +76,10 @@ def code_swap_effects(
     n_swap: int,
     decode_batch: int,
     oracle: FactorOracle | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], SlotCandidates]:
-    """(pixel effect norms (N, d, n_swap), mean factor and activation effects, the slots'
-    candidates (n_swap + 1 per slot))."""
+    """(pixel effect norms (N, d, n_swap), mean factor and activation effects (per bootstrap
+    replicate too, with ``weights`` (R, N)), the slots' candidates (n_swap + 1 per slot))."""
     all_codes = torch.as_tensor(codes, dtype=torch.long, device=model_device(model))
     embed = model.decoder_input_from_codes
     candidates = slot_candidates(all_codes, n_swap + 1, model.codebook_size)
@@ -86,10 +87,11 @@ def code_swap_effects(
     n, d = all_codes.shape
     per_call = images_per_call(decode_batch, d * n_swap)
     norms = np.empty((n, d, n_swap), dtype=np.float32)
-    sums = EffectSums(d)
+    device = all_codes.device
+    sums = EffectSums.over_codes(d, weights, device)
     for start in range(0, n, per_call):
         c = all_codes[start : start + per_call]
         changed = embed(swapped_codes(c, candidates.codes, n_swap))
-        change = measure_decoder_change(model, embed(c), changed, oracle, sums)
+        change = measure_decoder_change(model, embed(c), changed, oracle, sums, start=start)
         norms[start : start + len(c)] = change.cpu().numpy()
     return norms, sums.means(), candidates

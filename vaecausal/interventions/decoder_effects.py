@@ -7,6 +7,11 @@ change of each factor's class distribution (the factor effect E[i, k]); and per 
 decoder hook point, the mean absolute activation change of each unit (Delta a_i^L, for circuit
 modularity). A batch's base and changed inputs go through the decoder, and their images through
 the oracle, in one call.
+
+With bootstrap weights (``EffectSums.weights``, (R, N) counts over the N codes, see
+``metrics.stability``) the factor and activation effects are also summed per replicate, so the
+metrics stage can recompute specificity and modularity on R resampled sets of codes without
+keeping an (N, d, U) array per decoder layer.
 """
 
 from __future__ import annotations
@@ -23,12 +28,36 @@ from vaecausal.interventions.oracle import FactorOracle
 
 @dataclass
 class EffectSums:
-    """Running sums over codes and values; ``means`` turns them into expectations."""
+    """Running sums over codes and values; ``means`` turns them into expectations. With
+    ``weights`` (R, N) the same sums are kept per bootstrap replicate, code b of the N counted
+    ``weights[r, b]`` times in replicate r."""
 
     n_latents: int
+    weights: torch.Tensor | None = None  # (R, N)
     factor_tv: torch.Tensor | None = None  # (d, K)
     activation_delta: dict[str, torch.Tensor] = field(default_factory=dict)  # name -> (d, U)
     count: int = 0  # (code, value) pairs per latent
+    replicate_sums: dict[str, torch.Tensor] = field(default_factory=dict)  # key -> (R, d, ...)
+    replicate_count: torch.Tensor | float = 0.0  # (R,)
+
+    @classmethod
+    def over_codes(
+        cls, n_latents: int, weights: np.ndarray | None, device: torch.device
+    ) -> EffectSums:
+        """Sums for a run's codes, per bootstrap replicate where ``weights`` (R, N) are given
+        (counts, exact in float32, which every device supports)."""
+        if weights is None:
+            return cls(n_latents)
+        return cls(n_latents, torch.as_tensor(weights, dtype=torch.float32, device=device))
+
+    def add(self, key: str, per_code: torch.Tensor, rows: slice) -> torch.Tensor:
+        """Add ``per_code`` (B, d, ...), summed over values, of the codes ``rows`` to the
+        replicate sums under ``key``; return its plain sum over codes (d, ...)."""
+        if self.weights is not None:
+            weights = self.weights[:, rows].to(per_code.dtype)
+            replicate = torch.tensordot(weights, per_code, dims=([1], [0]))
+            self.replicate_sums[key] = self.replicate_sums.get(key, 0) + replicate
+        return per_code.sum(0)
 
     def means(self) -> dict[str, np.ndarray]:
         out = {
@@ -37,6 +66,9 @@ class EffectSums:
         }
         if self.factor_tv is not None:
             out["factor_effect"] = (self.factor_tv / self.count).cpu().numpy()
+        for key, total in self.replicate_sums.items():
+            count = torch.as_tensor(self.replicate_count).reshape(-1, *[1] * (total.dim() - 1))
+            out[f"replicates.{key}"] = (total / count.to(total)).cpu().numpy().astype(np.float32)
         return out
 
 
@@ -59,12 +91,15 @@ def measure_decoder_change(
     oracle: FactorOracle | None,
     sums: EffectSums,
     hooks: tuple[str, ...] | None = None,
+    start: int = 0,
 ) -> torch.Tensor:
     """Decode ``base_inputs`` (B, ...) and ``changed_inputs`` (B, d, V, ...), B * (1 + d * V)
     inputs in one decoder call; add the factor effects and the activation effects at ``hooks``
-    (every decoder hook point by default) to ``sums`` and return the pixel change norms
+    (every decoder hook point by default) to ``sums`` (the batch is codes ``start`` to
+    ``start + B`` of the run, for its bootstrap weights) and return the pixel change norms
     (B, d, V)."""
     batch, d, n_values = changed_inputs.shape[:3]
+    rows = slice(start, start + batch)
     hooks = model.decoder_hooks if hooks is None else hooks
     with captured(model, hooks) as acts:
         decoded = decode_images(model, torch.cat([base_inputs, changed_inputs.flatten(0, 2)]))
@@ -72,20 +107,24 @@ def measure_decoder_change(
             units = unit_view(acts.pop(name), is_linear(model, name))  # freed once reduced
             base = units[:batch]
             changed = units[batch:].reshape(batch, d, n_values, *base.shape[1:])
-            delta = (changed - base[:, None, None]).abs().mean(-1).sum((0, 2))
+            per_code = (changed - base[:, None, None]).abs().mean(-1).sum(2)  # (B, d, U)
+            delta = sums.add(f"activation_delta.{name}", per_code, rows)
             sums.activation_delta[name] = sums.activation_delta.get(name, 0) + delta
     if oracle is not None:
-        tv = torch.stack(
+        per_code = torch.stack(
             [
                 total_variation(
                     p[batch:].reshape(batch, d, n_values, -1), p[:batch, None, None]
-                ).sum((0, 2))
+                ).sum(2)
                 for p in oracle.probabilities(decoded)
             ],
-            dim=1,
-        )
+            dim=2,
+        )  # (B, d, K)
+        tv = sums.add("factor_effect", per_code, rows)
         sums.factor_tv = tv if sums.factor_tv is None else sums.factor_tv + tv
     sums.count += batch * n_values
+    if sums.weights is not None:
+        sums.replicate_count = sums.replicate_count + sums.weights[:, rows].sum(1) * n_values
     change = (
         decoded[batch:].reshape(batch, d, n_values, -1) - decoded[:batch].flatten(1)[:, None, None]
     )

@@ -100,17 +100,18 @@ def latent_perturbation(
     oracle: FactorOracle | None = None,
     hooks: tuple[str, ...] | None = None,
     mode: str = "set",
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(pixel effect norms (N, d, V), mean factor effects (with an oracle) and activation effects
     at ``hooks`` (every decoder hook point by default), as ``EffectSums.means``) of the
-    perturbations in ``mode``."""
+    perturbations in ``mode``; with bootstrap ``weights`` (R, N) also per replicate."""
     device = model_device(model)
     all_latents = torch.as_tensor(latents, device=device)
     perturbation = grid_perturbation(model, all_latents, values, mode)
     n, d, n_values = latents.shape[0], latents.shape[1], len(values)
     per_call = images_per_call(decode_batch, d * n_values)
     norms = np.empty((n, d, n_values), dtype=np.float32)
-    sums = EffectSums(d)
+    sums = EffectSums.over_codes(d, weights, device)
     for start in range(0, n, per_call):
         z = all_latents[start : start + per_call]
         changed = model.decoder_input(perturbation.codes(z).flatten(0, 2))
@@ -121,6 +122,7 @@ def latent_perturbation(
             oracle,
             sums,
             hooks,
+            start,
         )
         norms[start : start + len(z)] = change.cpu().numpy()
     return norms, sums.means()

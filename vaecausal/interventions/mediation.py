@@ -5,17 +5,21 @@ A treatment is a family of directed pairs (x, x') (``pairs.mediation_pairs``: an
 moving up, a categorical factor's contrast a -> b, an input transform). Its pairs are split in
 two independent parts:
 - selection (the other pairs, less those that share an image with a measuring pair): the
-  outcome latent i* is the active
-  latent the treatment moves most, |E[mu_i(x') - mu_i(x)]| / std(mu_i) (for a VQ-VAE slot, the
-  norm over its dims), and the outcome y(x) is the projection of latent i* on the direction of
-  that mean move (a one-dim latent: +-mu_i*);
+  outcome y is chosen here. Each active latent's mean move over these pairs, in units of its
+  spread over the evaluation set, gives the treatment's direction w (unit length; a VQ-VAE
+  slot's dims each get their own weight), and y(x) = sum_i w_i mu_i(x) / std(mu_i): the code's
+  projection on that direction, in evaluation-set standard deviations. Where one latent carries
+  the factor, y is that latent (+-mu_i / std); where a code spreads the factor over many latents
+  (a spatial latent, an entangled model), y adds up their moves instead of keeping the one that
+  happens to move most, whose share of the effect can be small. ``outcome_latent`` reports the
+  latent with the largest weight;
 - measurement (the first ``n_measure`` pairs, the ones activation patching uses):
   TE = E[y(x') - y(x)] with its standard error and a two-sided one-sample t-test,
   NIE(L, u) = E[y(x; a_Lu <- a_Lu(x')) - y(x)] and NDE(L, u) = E[y(x'; a_Lu <- a_Lu(x)) - y(x)]
   unit by unit, and the same with the whole hook point L as the mediator.
-Choosing i* and its direction on the pairs that then measure TE would bias TE away from zero
-(the largest of d noisy mean moves, signed to be positive); on separate pairs, TE is unbiased
-and its test keeps its level. A unit's share NIE/TE is defined only when TE is distinguishable
+Choosing the direction on the pairs that then measure TE would bias TE away from zero (a noisy
+mean move projected on itself is positive); on separate pairs, TE is unbiased and its test keeps
+its level. A unit's share NIE/TE is defined only when TE is distinguishable
 from noise (p < ``ALPHA``); otherwise it is a ratio of noise to noise, and reported as undefined.
 In a feed-forward chain, and at any hook point every path goes through, the whole hook point
 mediates everything (layer NIE = TE, NDE = 0): a law the tests check, not a finding.
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -97,67 +101,101 @@ def unit_shares(nie: np.ndarray, total: TotalEffect) -> np.ndarray:
     return np.asarray(nie, dtype=np.float64) / total.value
 
 
-def outcome_direction(
+@dataclass(frozen=True)
+class Outcome:
+    """y(x) = sum of ``weights`` * latents over the slots (d, e): the code's projection on a
+    treatment's direction, in evaluation-set standard deviations (``outcome``)."""
+
+    weights: torch.Tensor  # (d, e), already divided by the latents' spread
+    standardised: torch.Tensor  # (d, e), unit norm: the direction w
+
+    def __call__(self, latents: torch.Tensor) -> torch.Tensor:
+        return (latents * self.weights).sum((-2, -1))
+
+    @classmethod
+    def of_latent(cls, latent: int, slots: torch.Tensor) -> Outcome:
+        """The outcome that reads slot ``latent`` of codes shaped like ``slots`` (d, e), along
+        its dims' diagonal, in raw units (a fixed outcome, for laws and benchmarks)."""
+        unit = torch.zeros_like(slots)
+        unit[latent] = 1.0 / slots.shape[-1] ** 0.5
+        return cls(weights=unit, standardised=unit)
+
+    @property
+    def main_latent(self) -> int:
+        """The latent (slot) with the largest weight in standardised units."""
+        return int(self.standardised.norm(dim=-1).argmax())
+
+    @property
+    def latent_weights(self) -> np.ndarray:
+        """Each latent's (slot's) share of the unit direction, (d,): its weights' norm."""
+        return self.standardised.norm(dim=-1).cpu().numpy()
+
+
+def outcome(
     model: VAEAdapter, family: PairFamily, latent_std: torch.Tensor, active: np.ndarray
-) -> tuple[int, torch.Tensor]:
-    """(i*, unit direction (e,)) from a family's selection pairs; ``latent_std`` (d, e) is the
-    latents' spread over the evaluation set. With no active latent, all latents compete."""
+) -> Outcome:
+    """The outcome chosen on a family's selection pairs: w = the active latents' standardised
+    mean move, made unit length (``latent_std`` (d, e) is their spread over the evaluation set).
+    A treatment that moves no active latent at all on average gets the equal-weight direction.
+    With no active latent, all latents count."""
+    scale = latent_std.clamp_min(1e-8)
     change = (encode_latents(model, family.treated) - encode_latents(model, family.control)).mean(0)
-    strength = (change / latent_std.clamp_min(1e-8)).norm(dim=-1).cpu().numpy()
-    candidates = active if active.any() else np.ones_like(active)
-    latent = int(np.where(candidates, strength, -np.inf).argmax())
-    direction = change[latent]
-    norm = direction.norm()
-    unit = direction / norm if norm > 0 else torch.ones_like(direction) / direction.numel() ** 0.5
-    return latent, unit
+    counted = torch.as_tensor(active if active.any() else np.ones_like(active), device=scale.device)
+    mask = counted[:, None].to(scale.dtype).expand_as(scale)
+    direction = change / scale * mask
+    if direction.norm() == 0:
+        direction = mask.clone()
+    unit = direction / direction.norm()
+    return Outcome(weights=unit / scale, standardised=unit)
 
 
 @dataclass
 class Mediation:
-    """One treatment's mediation: TE, and NIE / NDE per unit (U,) and per whole hook point."""
+    """One treatment's mediation: TE, and NIE / NDE per unit (U,) and per whole hook point;
+    per measuring pair, the outcome's change (TE's terms) and per hook point the sum of its
+    units' NIE terms (n,), from which the stability intervals resample pairs."""
 
     name: str
     outcome_latent: int
+    outcome_weights: np.ndarray  # (d,): each latent's share of the outcome's direction
     total_effect: TotalEffect
     nie_units: dict[str, np.ndarray]
     nde_units: dict[str, np.ndarray]
     nie_layer: dict[str, float]
     nde_layer: dict[str, float]
+    pair_effects: np.ndarray = field(default_factory=lambda: np.empty(0))
+    pair_unit_nie_sums: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @torch.no_grad()
 def mediate(
-    model: VAEAdapter,
-    family: PairFamily,
-    outcome_latent: int,
-    direction: torch.Tensor,
-    max_elements: int = 2**25,
+    model: VAEAdapter, family: PairFamily, y: Outcome, max_elements: int = 2**25
 ) -> Mediation:
-    """TE, and NIE and NDE of every encoder unit and hook point, on ``family``'s pairs."""
+    """TE, and NIE and NDE of every encoder unit and hook point, on ``family``'s pairs, with
+    the outcome ``y``."""
     control, control_acts = encoder_run(model, family.control)
     treated, treated_acts = encoder_run(model, family.treated)
-
-    def y(latents: torch.Tensor) -> torch.Tensor:
-        return (latents[..., outcome_latent, :] * direction).sum(-1)
-
     y_control = y(control)
 
-    def effect(outcome: torch.Tensor) -> torch.Tensor:
-        return (y(outcome) - y_control).mean(-1)
+    def per_pair(outcome: torch.Tensor) -> torch.Tensor:
+        return y(outcome) - y_control
 
-    total = total_effect_test((y(treated) - y_control).cpu().numpy())
-    result = Mediation(family.name, outcome_latent, total, {}, {}, {}, {})
+    def effect(outcome: torch.Tensor) -> torch.Tensor:
+        return per_pair(outcome).mean(-1)
+
+    differences = per_pair(treated).cpu().numpy()
+    total = total_effect_test(differences)
+    result = Mediation(family.name, y.main_latent, y.latent_weights, total, {}, {}, {}, {})
+    result.pair_effects = differences
     for name in model.encoder_hooks:
         linear = is_linear(model, name)
         from_control = encoder_resume(model, name, family.control)
         from_treated = encoder_resume(model, name, family.treated)
-        result.nie_units[name] = (
-            patched_outcomes(
-                from_control, control_acts[name], treated_acts[name], linear, effect, max_elements
-            )
-            .cpu()
-            .numpy()
-        )
+        nie = patched_outcomes(
+            from_control, control_acts[name], treated_acts[name], linear, per_pair, max_elements
+        )  # (U, n)
+        result.nie_units[name] = nie.mean(1).cpu().numpy()
+        result.pair_unit_nie_sums[name] = nie.sum(0).cpu().numpy()
         result.nde_units[name] = (
             patched_outcomes(
                 from_treated, treated_acts[name], control_acts[name], linear, effect, max_elements
@@ -206,8 +244,7 @@ def mediation_analysis(
         if not active.any():
             results.append(no_outcome(model, measurement))
             continue
-        latent, direction = outcome_direction(model, selection, latent_std, active)
-        results.append(mediate(model, measurement, latent, direction))
+        results.append(mediate(model, measurement, outcome(model, selection, latent_std, active)))
     return results
 
 
@@ -215,11 +252,16 @@ def mediation_analysis(
 def no_outcome(model: VAEAdapter, family: PairFamily) -> Mediation:
     """The mediation of a model without an active latent (posterior collapse): no latent
     carries the treatment's effect, so TE and every NIE and NDE are undefined (NaN), outcome -1."""
-    _, acts = encoder_run(model, family.control[:1])
+    latents, acts = encoder_run(model, family.control[:1])
     units = {
         name: np.full(unit_view(a, is_linear(model, name)).shape[1], np.nan)
         for name, a in acts.items()
     }
     layers = dict.fromkeys(model.encoder_hooks, math.nan)
     total = TotalEffect(math.nan, math.nan, math.nan, len(family.control))
-    return Mediation(family.name, -1, total, units, dict(units), layers, dict(layers))
+    weights = np.full(latents.shape[1], np.nan)
+    pairs = np.full(len(family.control), np.nan)
+    sums = {name: pairs.copy() for name in model.encoder_hooks}
+    return Mediation(
+        family.name, -1, weights, total, units, dict(units), layers, dict(layers), pairs, sums
+    )

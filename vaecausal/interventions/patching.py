@@ -15,6 +15,7 @@ Decoder side, per latent i and pairs (z, z^{i<-v}): R[L, u, i] with the image as
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -72,31 +73,51 @@ def encoder_run(
     return latents, dict(acts)
 
 
+@dataclass(frozen=True)
+class PairRestoration:
+    """Encoder patching of one factor's n pairs, pair by pair: ``moved[L]`` (U, n) is
+    ||mu(x; a_Lu <- a_Lu(x')) - mu(x)|| and ``totals`` (n,) is ||mu(x') - mu(x)||. Restoration
+    is the ratio of their means over pairs (``ratios``); the per-pair terms let the metrics
+    stage resample pairs."""
+
+    moved: dict[str, np.ndarray]
+    totals: np.ndarray
+
+    def ratios(self) -> dict[str, np.ndarray]:
+        """Restoration R of every unit of every hook point, (U,)."""
+        total = torch.as_tensor(self.totals.mean())
+        return {
+            name: ratio(torch.as_tensor(m).mean(1), total).numpy() for name, m in self.moved.items()
+        }
+
+
 @torch.no_grad()
 def encoder_restoration(
     model: VAEAdapter, family: PairFamily, max_elements: int = 2**25
-) -> dict[str, np.ndarray]:
-    """Restoration R of every unit of every encoder hook point for one factor's pairs, (U,)."""
+) -> PairRestoration:
+    """Restoration of every unit of every encoder hook point for one factor's pairs."""
     control, control_acts = encoder_run(model, family.control)
     treated, treated_acts = encoder_run(model, family.treated)
-    denominator = float((treated - control).flatten(1).norm(dim=1).mean())
 
-    def restoration(outcome: torch.Tensor) -> torch.Tensor:
-        return ratio((outcome - control).flatten(2).norm(dim=2).mean(1), denominator)
+    def moved(outcome: torch.Tensor) -> torch.Tensor:
+        return (outcome - control).flatten(2).norm(dim=2)
 
-    return {
-        name: patched_outcomes(
-            encoder_resume(model, name, family.control),
-            control_acts[name],
-            treated_acts[name],
-            is_linear(model, name),
-            restoration,
-            max_elements,
-        )
-        .cpu()
-        .numpy()
-        for name in model.encoder_hooks
-    }
+    return PairRestoration(
+        moved={
+            name: patched_outcomes(
+                encoder_resume(model, name, family.control),
+                control_acts[name],
+                treated_acts[name],
+                is_linear(model, name),
+                moved,
+                max_elements,
+            )
+            .cpu()
+            .numpy()
+            for name in model.encoder_hooks
+        },
+        totals=(treated - control).flatten(1).norm(dim=1).cpu().numpy(),
+    )
 
 
 @torch.no_grad()

@@ -44,9 +44,14 @@ def ces_per_latent(effect_norms: np.ndarray) -> np.ndarray:
     return effect_norms.mean(axis=(0, 2))
 
 
-def model_ces(ces: np.ndarray, active: np.ndarray) -> float:
-    """Mean CES over active latents; NaN when no latent is active (a collapsed model)."""
-    return float(ces[active].mean()) if active.any() else math.nan
+def model_ces(ces: np.ndarray, active: np.ndarray) -> float | np.ndarray:
+    """Mean CES over active latents (on the last axis; leading axes, such as bootstrap
+    replicates, give one value each); NaN when no latent is active (a collapsed model)."""
+    ces = np.asarray(ces)
+    if not active.any():
+        return math.nan if ces.ndim == 1 else np.full(ces.shape[:-1], math.nan)
+    value = ces[..., active].mean(-1)
+    return float(value) if ces.ndim == 1 else value
 
 
 def rms_scale(channels: int, image_size: int = 64) -> float:
@@ -74,10 +79,16 @@ def specificity_per_latent(factor_effect: np.ndarray) -> tuple[np.ndarray, np.nd
     return normalised, 1.0 / (entropy + 1e-6)
 
 
-def model_specificity(specificity: np.ndarray, ces: np.ndarray, active: np.ndarray) -> float:
-    """sum_i w_i S_i over active latents with w_i = CES_i / sum_j CES_j."""
-    keep = active & ~np.isnan(specificity)
-    weights = ces[keep]
-    if not keep.any() or weights.sum() <= 0:
-        return math.nan
-    return float((weights / weights.sum()) @ specificity[keep])
+def model_specificity(
+    specificity: np.ndarray, ces: np.ndarray, active: np.ndarray
+) -> float | np.ndarray:
+    """sum_i w_i S_i over active latents with w_i = CES_i / sum_j CES_j (latents on the last
+    axis: leading axes, such as bootstrap replicates, give one value each); NaN where no active
+    latent has a defined S and a positive CES."""
+    weights = np.where(active & ~np.isnan(specificity), ces, 0.0)
+    total = weights.sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(
+            total > 0, (weights * np.nan_to_num(specificity)).sum(-1) / total, math.nan
+        )
+    return float(value) if value.ndim == 0 else value

@@ -33,14 +33,14 @@ deconv1 (64), deconv2 and deconv3 (32 channels each), and never deconv4.
 
 
 def layer_modularity(delta: np.ndarray, active: np.ndarray) -> float:
-    """M_L from Delta a of shape (d, U); NaN with fewer than two usable active latents."""
-    rows = delta[active]
-    correlations = []
-    for i, j in combinations(range(len(rows)), 2):
-        a, b = rows[i], rows[j]
-        if a.std() > 0 and b.std() > 0:
-            correlations.append(abs(float(np.corrcoef(a, b)[0, 1])))
-    return 1.0 - float(np.mean(correlations)) if correlations else math.nan
+    """M_L from Delta a of shape (d, U); NaN with fewer than two usable active latents (a
+    latent that moves no unit, or moves all alike, has no correlation and is skipped)."""
+    rows = np.asarray(delta, dtype=np.float64)[active]
+    rows = rows[rows.std(1) > 0]
+    if len(rows) < 2:
+        return math.nan
+    upper = np.triu_indices(len(rows), k=1)
+    return 1.0 - float(np.abs(np.corrcoef(rows)[upper]).mean())
 
 
 def modularity_layers(deltas: Mapping[str, np.ndarray]) -> list[str]:

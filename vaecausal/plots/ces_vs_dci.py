@@ -5,6 +5,10 @@ correlations of the findings table (so figure and table agree).
 
 CES is drawn per pixel (CES_rms) where the runs have it, so panels of grey and colour datasets
 read on the same scale; correlations within a dataset do not depend on that choice.
+
+A vertical bar through a run's point is its 95% bootstrap interval over the run's evaluation codes
+(``ces_rms_ci_low``/``_high`` of the runs table), where the run reports one: how stable that one
+number is. It is not the finding's uncertainty, which comes from the seeds (the model means).
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ ANNOTATED = (
     (CONTINUOUS_RUNS, ARCHITECTURE_MEANS, "architectures"),
     (ALL_RUNS, MODEL_MEANS, "with VQ-VAE"),
     (CONTINUOUS_RUNS, RUNS, "runs, descriptive"),
+)
+INTERVAL_LABEL = (
+    "bar: one run's 95% bootstrap interval\nover its evaluation codes (the tests\nuse seeds as "
+    "the unit, not bars)"
 )
 
 
@@ -110,9 +118,36 @@ def _scatter(axis: plt.Axes, points: pd.DataFrame, column: str, hue_order: list[
     )
 
 
+def _run_intervals(axis: plt.Axes, subset: pd.DataFrame, column: str, hue_order: list[str]) -> bool:
+    """A vertical bar from each run's interval low to high, in its architecture's colour, behind
+    the points; runs without an interval get none. Whether any bar was drawn."""
+    low, high = f"{column}_ci_low", f"{column}_ci_high"
+    if low not in subset or high not in subset:
+        return False
+    bounded = subset.dropna(subset=[low, high])
+    palette = architecture_palette(hue_order)
+    axis.vlines(
+        bounded[DCI],
+        bounded[low],
+        bounded[high],
+        colors=[palette[a] for a in bounded["architecture"]],
+        alpha=0.45,
+        linewidth=0.9,
+        zorder=1,
+    )
+    return len(bounded) > 0
+
+
+def _y_range(subset: pd.DataFrame, column: str) -> tuple[float, float]:
+    """From zero (or the lowest point or bar below it) to the highest point or bar."""
+    drawn = [c for c in (column, f"{column}_ci_low", f"{column}_ci_high") if c in subset]
+    values = subset[drawn]
+    return min(0.0, values.min().min()), float(values.max().max())
+
+
 def _panel(axis: plt.Axes, subset: pd.DataFrame, column: str, hue_order: list[str]) -> bool:
-    """Runs, model means and the fit through the continuous-latent means; whether a fit was
-    drawn."""
+    """Runs with their intervals, model means and the fit through the continuous-latent means;
+    whether a fit was drawn."""
     _scatter(axis, subset, column, hue_order, s=16, alpha=0.45, linewidth=0, zorder=2)
     means = subset.groupby(["architecture", "continuous"], as_index=False)[[DCI, column]].mean()
     _scatter(
@@ -137,7 +172,7 @@ def plot(runs: pd.DataFrame, correlations: pd.DataFrame) -> plt.Figure:
     # One cell more than panels when the grid is full, so the legend never covers a panel.
     n_cells = len(datasets) + (1 if len(datasets) % 3 == 0 or len(datasets) < 3 else 0)
     figure, axes = panel_grid(n_cells, (3.8, 3.2))
-    fitted = False
+    fitted = bars = False
     for axis, dataset in zip(axes, datasets, strict=False):
         subset = data[data["dataset"] == dataset]
         label = runs.loc[runs["dataset"] == dataset, "dataset_label"].iloc[0]
@@ -145,6 +180,7 @@ def plot(runs: pd.DataFrame, correlations: pd.DataFrame) -> plt.Figure:
         if len(subset) == 0:
             unavailable(axis, "no run of this dataset has both CES and DCI")
             continue
+        bars |= _run_intervals(axis, subset, column, hue_order)
         fitted |= _panel(axis, subset, column, hue_order)
         axis.text(
             0.02,
@@ -154,7 +190,7 @@ def plot(runs: pd.DataFrame, correlations: pd.DataFrame) -> plt.Figure:
             va="top",
             fontsize=7,
         )
-        low, high = min(0.0, subset[column].min()), subset[column].max()
+        low, high = _y_range(subset, column)
         axis.set_ylim(low, high + 0.45 * (high - low))  # head-room for the annotation
         axis.xaxis.set_major_locator(plt.MaxNLocator(5, steps=[1, 2, 5, 10]))
         axis.set_xlabel("DCI disentanglement (0–1)")
@@ -177,6 +213,8 @@ def plot(runs: pd.DataFrame, correlations: pd.DataFrame) -> plt.Figure:
         handles.append(
             plt.Line2D([], [], color="0.25", linestyle="--", label="fit, model means (no VQ-VAE)")
         )
+    if bars:
+        handles.append(plt.Line2D([], [], color="0.4", marker="|", label=INTERVAL_LABEL))
     legend_axis.legend(
         handles=handles, loc="center", frameon=False, title="architecture", fontsize=9
     )

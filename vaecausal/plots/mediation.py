@@ -3,6 +3,8 @@ units of each encoder layer carry it one at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -11,8 +13,10 @@ import seaborn as sns
 from vaecausal.interventions.mediation import ALPHA, TotalEffect, unit_shares
 from vaecausal.plots.style import unavailable, unavailable_figure
 
-# Two-sided 95% normal interval of TE drawn around each estimate.
+# Two-sided 95% normal interval of TE, drawn for runs whose record has no bootstrap interval.
 _Z95 = 1.96
+# A stored interval per treatment: [low, high], either bound null where undefined, or null.
+Interval = Sequence[float | None] | None
 
 
 def _share_table(
@@ -32,23 +36,46 @@ def _share_table(
     return pd.DataFrame(rows, columns=["layer", "treatment", "kind", "share"])
 
 
-def _total_effects(axis: plt.Axes, totals: list[TotalEffect], treatments: list[str]) -> None:
-    """TE with its 95% interval per treatment; hollow markers where TE is noise."""
-    for row, total in enumerate(totals):
-        defined = total.distinguishable
-        axis.errorbar(
+def _bounds(
+    totals: list[TotalEffect], intervals: list[Interval] | None
+) -> tuple[list[tuple[float, float]], str]:
+    """Per treatment (low, high) of TE's 95% interval (NaN where undefined: no bar) and the axis
+    label naming it: the run's bootstrap interval over its pairs where the record has one, else
+    the normal interval from TE's standard error (runs that predate the bootstrap)."""
+    if intervals is None:
+        normal = [
+            (t.value - _Z95 * t.standard_error, t.value + _Z95 * t.standard_error) for t in totals
+        ]
+        return normal, "TE on the outcome latent (95% normal CI)"
+    bootstrap = [
+        (np.nan, np.nan) if not i or None in i else (float(i[0]), float(i[1])) for i in intervals
+    ]
+    return bootstrap, "TE on the outcome latent\n(95% bootstrap CI over this run's pairs)"
+
+
+def _total_effects(
+    axis: plt.Axes,
+    totals: list[TotalEffect],
+    treatments: list[str],
+    intervals: list[Interval] | None,
+) -> None:
+    """TE with its 95% interval per treatment; hollow markers where TE is noise. The interval is
+    drawn from its bounds, not as an error around TE: a bootstrap interval need not hold it."""
+    bounds, label = _bounds(totals, intervals)
+    for row, (total, (low, high)) in enumerate(zip(totals, bounds, strict=True)):
+        colour = "C0" if total.distinguishable else "0.55"
+        axis.plot([low, high], [row, row], color=colour, marker="|", markersize=8)
+        axis.plot(
             total.value,
             row,
-            xerr=_Z95 * total.standard_error,
-            fmt="o",
-            color="C0" if defined else "0.55",
-            markerfacecolor="C0" if defined else "white",
-            capsize=3,
+            "o",
+            color=colour,
+            markerfacecolor=colour if total.distinguishable else "white",
         )
     axis.axvline(0.0, color="black", linewidth=0.8)
     axis.set_yticks(range(len(treatments)), treatments)
     axis.invert_yaxis()
-    axis.set_xlabel("TE on the outcome latent (95% CI)")
+    axis.set_xlabel(label)
     axis.set_title(f"total effect (hollow: p ≥ {ALPHA}, shares undefined)", fontsize=9)
 
 
@@ -57,8 +84,11 @@ def plot(
     totals: list[TotalEffect],
     treatments: list[str],
     title: str,
+    intervals: list[Interval] | None = None,
 ) -> plt.Figure:
-    """``unit_nie``: hook point -> NIE per unit and treatment (U, T); ``totals`` TE per treatment.
+    """``unit_nie``: hook point -> NIE per unit and treatment (U, T); ``totals`` TE per treatment;
+    ``intervals`` TE's 95% bootstrap interval per treatment (``total_effect_ci`` of the run's
+    ``metrics.json``; None for a run that predates it).
 
     Bars: per encoder layer, the sum of the units' NIE/TE (above 1: units overlap; below: they
     act jointly) and the strongest single unit's share, for the treatments whose TE is told
@@ -72,7 +102,7 @@ def plot(
     figure, axes = plt.subplots(
         1, 3, figsize=(15, 1.6 + 0.35 * max(len(treatments), 6)), width_ratios=[1, 1.3, 1.3]
     )
-    _total_effects(axes[0], totals, treatments)
+    _total_effects(axes[0], totals, treatments, intervals)
     undefined = [
         t for t, total in zip(treatments, totals, strict=True) if not total.distinguishable
     ]

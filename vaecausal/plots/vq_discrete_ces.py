@@ -1,7 +1,9 @@
 """Finding (iv): VQ-VAE's continuous CES (move z_e, then quantise) beside its discrete CES
 (swap codes), with the other architectures' continuous CES on the same dataset for scale.
 
-Bars are means over seeds, dots single runs, on a per-pixel scale (RMS) so datasets share an axis.
+Bars are means over seeds, dots single runs, on a per-pixel scale (RMS) so datasets share an axis;
+a thin line through a VQ-VAE run's dot is its 95% bootstrap interval over the run's evaluation
+codes (how stable that run's number is; the finding's interval comes from the seeds).
 The label over each group is, from the findings table, the tested ratio R of VQ-VAE's continuous
 CES to the other architectures' (geometric means) with its 95% interval, the paired ratio
 discrete / continuous and, where the runs report it, the share of continuous perturbations that
@@ -26,6 +28,11 @@ BARS = (
     ("other architectures, continuous (mean of architecture means)", "ces_rms", False, "0.75"),
 )
 DOTS = "dot: one VQ-VAE run / one other architecture's mean"
+# The title's line for the runs' intervals (in the legend it would widen the axes' width).
+RUN_INTERVALS = (
+    "line on a VQ-VAE run's dot: its 95% bootstrap interval over its evaluation codes "
+    "(R uses seeds)"
+)
 
 
 def _values(runs: pd.DataFrame, dataset: str, column: str, vq: bool) -> np.ndarray:
@@ -38,6 +45,23 @@ def _values(runs: pd.DataFrame, dataset: str, column: str, vq: bool) -> np.ndarr
     if vq:
         return rows[column].dropna().to_numpy(float)
     return rows.groupby("architecture")[column].mean().dropna().to_numpy(float)
+
+
+def _run_intervals(runs: pd.DataFrame, dataset: str, column: str) -> np.ndarray:
+    """(n, 2) low and high of the VQ-VAE runs' intervals, in ``_values``' order (NaN where a
+    run reports none)."""
+    rows = runs[(runs["dataset"] == dataset) & runs["architecture"].isin(DISCRETE_ARCHITECTURES)]
+    rows = rows[rows[column].notna()]
+    bounds = [f"{column}_ci_low", f"{column}_ci_high"]
+    return rows.reindex(columns=bounds).to_numpy(float)
+
+
+def _interval_lines(axis: plt.Axes, xs: np.ndarray, intervals: np.ndarray) -> bool:
+    """A thin line from low to high at each run's dot; none where the run has no interval.
+    Whether any was drawn."""
+    drawn = ~np.isnan(intervals).any(axis=1)
+    axis.vlines(xs[drawn], intervals[drawn, 0], intervals[drawn, 1], color="black", linewidth=0.8)
+    return bool(drawn.any())
 
 
 def _once(label: str, labelled: set[str]) -> str | None:
@@ -76,6 +100,7 @@ def plot(runs: pd.DataFrame, discrete: pd.DataFrame) -> plt.Figure:
     datasets = list(discrete["dataset"])
     width = 0.26
     labelled: set[str] = set()
+    intervals = False
     figure, axis = plt.subplots(figsize=(max(7.0, 1.2 + 1.5 * len(datasets)), 4.2))
     for offset, (label, column, vq, colour) in zip((-1, 0, 1), BARS, strict=True):
         for i, dataset in enumerate(datasets):
@@ -93,14 +118,10 @@ def plot(runs: pd.DataFrame, discrete: pd.DataFrame) -> plt.Figure:
                 linewidth=0.5,
                 label=_once(label, labelled),
             )
-            axis.scatter(
-                x + np.linspace(-width / 5, width / 5, len(values)) * (len(values) > 1),
-                values,
-                s=10,
-                color="black",
-                zorder=3,
-                label=_once(DOTS, labelled),
-            )
+            xs = x + np.linspace(-width / 5, width / 5, len(values)) * (len(values) > 1)
+            axis.scatter(xs, values, s=10, color="black", zorder=3, label=_once(DOTS, labelled))
+            if vq:
+                intervals |= _interval_lines(axis, xs, _run_intervals(runs, dataset, column))
     top = axis.get_ylim()[1]
     for i, row in enumerate(discrete.itertuples()):
         axis.text(i, top * 1.02, _group_label(row), ha="center", va="bottom", fontsize=9)
@@ -123,7 +144,8 @@ def plot(runs: pd.DataFrame, discrete: pd.DataFrame) -> plt.Figure:
     axis.set_title(
         TITLE
         + f"\nR: VQ-VAE / others, continuous CES (geometric means, 95% CI; near zero < {MARGIN:g})"
-        + "\ndisc.: discrete / continuous CES (paired); %: perturbations that changed the code",
+        + "\ndisc.: discrete / continuous CES (paired); %: perturbations that changed the code"
+        + (f"\n{RUN_INTERVALS}" if intervals else ""),
         fontsize=10.5,
     )
     figure.tight_layout()

@@ -38,6 +38,7 @@ from vaecausal.interventions.pairs import PairFamily, input_pairs, mediation_pai
 from vaecausal.interventions.patching import decoder_patching, encoder_restoration
 from vaecausal.interventions.tidy import latent_names, matrix_rows, with_identity
 from vaecausal.metrics.causal import latent_activity
+from vaecausal.metrics.stability import modularity_replicates, resampling_weights
 from vaecausal.models.device import choose_device
 from vaecausal.models.host import prepare_host
 from vaecausal.models.saved import load_model
@@ -95,10 +96,20 @@ def perturbation_mode(settings: dict[str, Any], model: VAEAdapter) -> str:
     return settings["vq_perturbation"] if isinstance(model, DiscreteAdapter) else "set"
 
 
+def replicate_modularity(means: dict[str, np.ndarray], active: np.ndarray) -> dict[str, np.ndarray]:
+    """``means`` with the replicates' activation effects (R, d, U per decoder layer) reduced to
+    the modularity of each replicate (R,): all the metrics stage needs of them."""
+    prefix = "replicates.activation_delta."
+    deltas = {k[len(prefix) :]: v for k, v in means.items() if k.startswith(prefix)}
+    kept = {k: v for k, v in means.items() if not k.startswith(prefix)}
+    return {**kept, "replicates.modularity": modularity_replicates(deltas, active)}
+
+
 def _latent_perturbation(
     out: Results,
     model: VAEAdapter,
     latents: np.ndarray,
+    active: np.ndarray,
     settings: dict[str, Any],
     oracle: FactorOracle,
     factor_names: list[str],
@@ -106,8 +117,15 @@ def _latent_perturbation(
     values = list(settings["latent_values"])
     mode = perturbation_mode(settings, model)
     norms, means = latent_perturbation(
-        model, latents, values, decode_batch(settings, model), oracle, mode=mode
+        model,
+        latents,
+        values,
+        decode_batch(settings, model),
+        oracle,
+        mode=mode,
+        weights=out.arrays["bootstrap.weights"],
     )
+    means = replicate_modularity(means, active)
     out.arrays.update(
         pixel_effect_norms=norms,
         values=np.asarray(values),
@@ -145,13 +163,27 @@ def _encoder_patching(
         encoder_restoration(model, f.subset(np.arange(min(n_pairs, len(f.control)))))
         for f in families
     ]
+    ratios = [r.ratios() for r in results]
     for name in model.encoder_hooks:
-        matrix = np.stack([r[name] for r in results], axis=1)
+        matrix = np.stack([r[name] for r in ratios], axis=1)
         out.arrays[f"patching.{name}"] = matrix
+        out.arrays[f"restoration_pairs.moved.{name}"] = np.stack(
+            [r.moved[name] for r in results], axis=1
+        ).astype(np.float32)  # (U, K, n)
         out.rows.append(matrix_rows("activation_patching", name, "restoration", matrix, names))
+    out.arrays["restoration_pairs.totals"] = np.stack([r.totals for r in results])  # (K, n)
     out.arrays.update(
         encoder_hooks=np.asarray(model.encoder_hooks), patching_pairs=np.asarray(n_pairs)
     )
+
+
+def padded_rows(rows: list[np.ndarray]) -> np.ndarray:
+    """Per-pair values of every treatment as one (T, n_max) array, NaN past a treatment's own
+    pairs (treatments may have different numbers of measuring pairs)."""
+    out = np.full((len(rows), max((len(r) for r in rows), default=0)), np.nan)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = row
+    return out
 
 
 def _mediation(
@@ -174,10 +206,16 @@ def _mediation(
             out.arrays[f"mediation.{kind}.{name}"] = matrix
             out.rows.append(matrix_rows("causal_mediation", name, kind, matrix, names))
     totals = [r.total_effect for r in results]
+    for name in model.encoder_hooks:
+        out.arrays[f"mediation.pair_unit_nie_sums.{name}"] = padded_rows(
+            [r.pair_unit_nie_sums[name] for r in results]
+        )
     out.arrays.update(
         {
             "mediation.treatments": np.asarray(names),
             "mediation.outcome_latent": np.array([r.outcome_latent for r in results]),
+            "mediation.outcome_weights": np.stack([r.outcome_weights for r in results]),
+            "mediation.pair_effects": padded_rows([r.pair_effects for r in results]),
             "mediation.total_effect": np.array([t.value for t in totals]),
             "mediation.total_effect_se": np.array([t.standard_error for t in totals]),
             "mediation.total_effect_p": np.array([t.p_value for t in totals]),
@@ -222,13 +260,20 @@ def _code_swaps(
     out: Results,
     model: DiscreteAdapter,
     codes: np.ndarray,
+    active: np.ndarray,
     settings: dict[str, Any],
     oracle: FactorOracle,
     factor_names: list[str],
 ) -> None:
     norms, means, candidates = code_swap_effects(
-        model, codes, settings["code_swaps"], decode_batch(settings, model), oracle
+        model,
+        codes,
+        settings["code_swaps"],
+        decode_batch(settings, model),
+        oracle,
+        out.arrays["bootstrap.weights"],
     )
+    means = replicate_modularity(means, active)
     out.arrays["swap.pixel_effect_norms"] = norms
     out.arrays["swap.candidates"] = candidates.codes.cpu().numpy()
     out.arrays["swap.fallback"] = candidates.fallback.cpu().numpy()
@@ -267,8 +312,16 @@ def intervene(
         codes = cached["eval_codes"] if "eval_codes" in cached else None
         logvar = cached["eval_logvar"] if "eval_logvar" in cached else None
     _, active = latent_activity(latents, logvar, active_kl_threshold)
-    out = Results(arrays={"oracle_factors": np.asarray(meta.factor_names)})
     n, d = latents.shape[:2]
+    bootstrap = settings["bootstrap"]
+    out = Results(
+        arrays={
+            "oracle_factors": np.asarray(meta.factor_names),
+            # one set of replicates over the evaluation codes for every decoder metric
+            "bootstrap.weights": resampling_weights(n, bootstrap["replicates"], bootstrap["seed"]),
+            "bootstrap.seed": np.asarray(bootstrap["seed"]),
+        }
+    )
 
     mode = perturbation_mode(settings, model)
     log(
@@ -276,7 +329,7 @@ def intervene(
         f"{len(settings['latent_values'])} values"
     )
     with out.timed("latent_perturbation"):
-        _latent_perturbation(out, model, latents, settings, oracle, meta.factor_names)
+        _latent_perturbation(out, model, latents, active, settings, oracle, meta.factor_names)
         if isinstance(model, DiscreteAdapter):
             _code_changes(out, model, latents, settings)
             log(f"perturbations that change the code: {out.arrays['code_changed'].mean():.1%}")
@@ -322,7 +375,7 @@ def intervene(
 
     if isinstance(model, DiscreteAdapter) and codes is not None:
         with out.timed("code_swaps"):
-            _code_swaps(out, model, codes, settings, oracle, meta.factor_names)
+            _code_swaps(out, model, codes, active, settings, oracle, meta.factor_names)
         n_fallback = int(out.arrays["swap.fallback"].sum())
         log(
             f"code swaps: {d} slots x {out.arrays['swap.pixel_effect_norms'].shape[2]} codes, "

@@ -11,7 +11,12 @@ import numpy as np
 import torch
 
 from vaecausal.data.store import read_factors, read_meta
-from vaecausal.interventions.mediation import ALPHA, stored_total_effects, unit_shares
+from vaecausal.interventions.mediation import (
+    ALPHA,
+    TotalEffect,
+    stored_total_effects,
+    unit_shares,
+)
 from vaecausal.metrics.causal import (
     ces_per_latent,
     latent_activity,
@@ -28,6 +33,15 @@ from vaecausal.metrics.circuits import (
 )
 from vaecausal.metrics.common import constant_factors
 from vaecausal.metrics.dci import dci
+from vaecausal.metrics.stability import (
+    LEVEL,
+    Interval,
+    decoder_replicates,
+    overlap_replicates,
+    percentile_interval,
+    resampling_weights,
+    weighted_means,
+)
 from vaecausal.metrics.suite import METRICS, MetricSettings, standard_metrics
 from vaecausal.models.vq_vae import codebook_usage
 from vaecausal.stages.logs import Log
@@ -102,6 +116,114 @@ def oracle_factors_used(
     return (np.asarray(sizes) > 1) & ~np.isin(names, oracle_report["below_floor"])
 
 
+def decoder_intervals(
+    effects: dict[str, np.ndarray],
+    prefix: str,
+    active: np.ndarray,
+    channels: int,
+    used: np.ndarray,
+) -> dict[str, Interval]:
+    """Stability intervals of CES, CES_rms, specificity and modularity over the evaluation codes,
+    named as ``effect_metrics`` names them (none for effects without bootstrap weights)."""
+    if "bootstrap.weights" not in effects:
+        return {}
+    suffix = "_discrete" if prefix else ""
+    weights = effects["bootstrap.weights"]
+    factor = effects.get(f"{prefix}replicates.factor_effect")
+    replicates = decoder_replicates(
+        weights,
+        effects[f"{prefix}pixel_effect_norms"],
+        None if factor is None else factor[:, :, used],
+        effects.get(f"{prefix}replicates.modularity"),
+        active,
+        channels,
+    )
+    n = weights.shape[1]
+    # named as effect_metrics names the values: ces_discrete_rms, not ces_rms_discrete
+    named = {"ces_rms": f"ces{suffix}_rms"}
+    return {
+        named.get(name, f"{name}{suffix}"): percentile_interval(values, n, "evaluation codes")
+        for name, values in replicates.items()
+    }
+
+
+def pair_weights(effects: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Bootstrap weights over n input pairs: as many replicates as over the codes, and their
+    seed, so a run's intervals are reproducible."""
+    replicates = effects["bootstrap.weights"].shape[0]
+    return resampling_weights(n, replicates, int(effects["bootstrap.seed"]))
+
+
+def overlap_interval(effects: dict[str, np.ndarray], circuit_fraction: float) -> Interval:
+    """Stability interval of circuit overlap over the encoder patching pairs."""
+    totals = effects["restoration_pairs.totals"]
+    moved = _prefixed(effects, "restoration_pairs.moved.")
+    n = totals.shape[1]
+    values = overlap_replicates(pair_weights(effects, n), moved, totals, circuit_fraction)
+    return percentile_interval(values, n, "patching pairs")
+
+
+def mediation_intervals(
+    effects: dict[str, np.ndarray], totals: list[TotalEffect]
+) -> dict[str, Any]:
+    """Per treatment, stability intervals of TE and of each encoder hook point's sum of unit
+    shares over the measuring pairs (shares only where TE is told apart from noise)."""
+    encoder = [str(n) for n in effects["encoder_hooks"]]
+    te, shares = [], {name: [] for name in encoder}
+    for t, total in enumerate(totals):
+        differences = effects["mediation.pair_effects"][t]
+        keep = np.isfinite(differences)
+        n = int(keep.sum())
+        if n < 2:
+            te.append(Interval(None, None, n, "mediation pairs"))
+            for name in encoder:
+                shares[name].append(Interval(None, None, n, "mediation pairs"))
+            continue
+        weights = pair_weights(effects, n)
+        te_replicates = weighted_means(weights, differences[keep])
+        te.append(percentile_interval(te_replicates, n, "mediation pairs"))
+        for name in encoder:
+            sums = effects[f"mediation.pair_unit_nie_sums.{name}"][t][keep]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = weighted_means(weights, sums) / te_replicates
+            shares[name].append(
+                percentile_interval(ratio, n, "mediation pairs")
+                if total.distinguishable
+                else Interval(None, None, n, "mediation pairs")
+            )
+    return {
+        "total_effect_ci": [[i.low, i.high] for i in te],
+        "sum_of_unit_shares_by_layer_ci": {
+            name: [[i.low, i.high] for i in intervals] for name, intervals in shares.items()
+        },
+    }
+
+
+def stability_fields(intervals: dict[str, Interval]) -> dict[str, Any]:
+    """metrics.json's view of the intervals: flat ``<metric>_ci_low/_ci_high/_ci_n`` columns
+    for the tables, and a ``stability`` block that says what they are."""
+    flat: dict[str, Any] = {}
+    for name, interval in intervals.items():
+        flat.update(
+            {
+                f"{name}_ci_low": interval.low,
+                f"{name}_ci_high": interval.high,
+                f"{name}_ci_n": interval.n,
+            }
+        )
+    return {
+        **flat,
+        "stability": {
+            "level": LEVEL,
+            "method": (
+                "bootstrap over the run's evaluation inputs (codes for the decoder metrics, "
+                "input pairs for patching and mediation), expanded percentile interval"
+            ),
+            "metrics": {name: interval.as_dict() for name, interval in intervals.items()},
+        },
+    }
+
+
 def effect_metrics(
     effects: dict[str, np.ndarray],
     prefix: str,
@@ -154,6 +276,13 @@ def patching_metrics(
         "mediation": {
             "treatments": [str(f) for f in effects["mediation.treatments"]],
             "outcome_latent": effects["mediation.outcome_latent"].tolist(),
+            "outcome": (
+                "projection of the active latents on the treatment's standardised mean move, "
+                "chosen on selection pairs; in evaluation-set SDs (outcome_weights per latent)"
+            ),
+            "outcome_weights": [
+                [_nullable(float(w)) for w in row] for row in effects["mediation.outcome_weights"]
+            ],
             "pairs": [t.n_pairs for t in totals],
             "total_effect": [_nullable(t.value) for t in totals],
             "total_effect_se": [_nullable(t.standard_error) for t in totals],
@@ -204,11 +333,23 @@ def run(
     )
     used = oracle_factors_used(meta.factor_names, meta.factor_sizes, oracle)
     causal = effect_metrics(effects, "", active, meta.channels, used)
+    intervals = decoder_intervals(effects, "", active, meta.channels, used)
     if "swap.pixel_effect_norms" in effects:
         causal.update(effect_metrics(effects, "swap.", active, meta.channels, used))
+        intervals.update(decoder_intervals(effects, "swap.", active, meta.channels, used))
     causal.update(
         patching_metrics(effects, settings["circuit_fraction"], settings["poly_threshold"])
     )
+    if "bootstrap.weights" in effects:
+        intervals["circuit_overlap"] = overlap_interval(effects, settings["circuit_fraction"])
+        causal["mediation"].update(mediation_intervals(effects, stored_total_effects(effects)))
+        causal.update(stability_fields(intervals))
+        log(
+            "95% stability intervals: "
+            + ", ".join(
+                f"{k} [{v.low}, {v.high}] over {v.n} {v.unit}" for k, v in intervals.items()
+            )
+        )
     log(
         f"{int(active.sum())}/{len(active)} active latents; CES {causal['ces']}; "
         f"specificity {causal['specificity']}; modularity {causal['modularity']}; "

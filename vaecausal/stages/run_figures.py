@@ -1,8 +1,13 @@
 """Stage ``run_figures``: the figures of one run: training curves, reconstructions, latent
-traversals, latent-by-factor effect heatmaps, patching heatmap per layer, share mediated."""
+traversals, latent-by-factor effect heatmaps, patching heatmap per layer, share mediated.
+
+Effects come from ``effects.npz``; what the metrics stage decided from them comes from
+``metrics.json``: which factors the oracle-based metrics left out, and the bootstrap intervals of
+the total effects."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +16,7 @@ import pandas as pd
 import torch
 
 from vaecausal.adapters.protocol import VAEAdapter, decode_latents, model_device
+from vaecausal.analysis.oracle_factors import excluded_factors
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
 from vaecausal.interventions.latent_perturbation import grid_perturbation
@@ -74,17 +80,20 @@ def draw(
     losses_path: Path | None,
     latents_path: Path,
     effects_path: Path,
+    metrics_path: Path,
     prepared_dir: Path,
     out_dir: Path,
     title: str,
     log: Log,
 ) -> None:
-    """The figures of a model already loaded. A model trained outside the project has no
-    losses (no file, or one without rows): its training-curves figure says so."""
+    """The figures of a model already loaded; ``metrics_path`` is the run's ``metrics.json``. A
+    model trained outside the project has no losses (no file, or one without rows): its
+    training-curves figure says so."""
     apply_style()
     out_dir = Path(out_dir)
     title = f"{title} on {read_meta(prepared_dir).label}"
     losses = pd.read_csv(losses_path) if losses_path is not None else pd.DataFrame()
+    record = json.loads(Path(metrics_path).read_text())
     figures = {
         "training_curves": (
             training_curves.plot(losses, title)
@@ -114,6 +123,7 @@ def draw(
         effects["factor_effect"],
         _names(effects["oracle_factors"]),
         f"{title}: latent-by-factor effects",
+        unread=excluded_factors(record),
     )
     encoder = _names(effects["encoder_hooks"])
     figures["patching_heatmap"] = patching_heatmap.plot(
@@ -126,6 +136,7 @@ def draw(
         stored_total_effects(effects),
         _names(effects["mediation.treatments"]),
         f"{title}: causal mediation of directed treatments by encoder units",
+        intervals=record["mediation"].get("total_effect_ci"),
     )
     for name, figure in figures.items():
         save_figure(figure, out_dir / f"{name}.png")

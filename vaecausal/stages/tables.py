@@ -1,6 +1,6 @@
 """Stage ``tables``: the study's runs as tidy CSV, the summary over seeds (CSV, Markdown, LaTeX),
-the four findings' tables (CSV, Markdown), ``findings.md`` and the causal mediation table, from
-whatever runs exist.
+the four findings' tables (CSV, Markdown), ``findings.md``, the causal mediation table and the
+table of which factors each dataset's oracle can read, from whatever runs exist.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from vaecausal.analysis.coverage import load_available, metric_coverage
 from vaecausal.analysis.findings import DEFAULT_RESAMPLING, Hypotheses, Resampling, compute
 from vaecausal.analysis.findings.summary import COVERAGE_FILE, MISSING_FILE, render
 from vaecausal.analysis.mediation_effects import mediation_effects
+from vaecausal.analysis.oracle_factors import STEM as ORACLE_STEM
+from vaecausal.analysis.oracle_factors import oracle_factors
 from vaecausal.stages.logs import Log
 
 
@@ -74,7 +76,10 @@ def run(
     for stem, table in findings.tables().items():
         write_table(table, out_dir, stem)
         log(f"wrote {stem}.csv and {stem}.md ({len(table)} rows)")
-    (out_dir / "findings.md").write_text(render(findings, available, resampling))
+    oracle = oracle_factors(existing)
+    write_table(oracle, out_dir, ORACLE_STEM)
+    log(f"wrote {ORACLE_STEM}.csv and .md ({len(oracle)} rows)")
+    (out_dir / "findings.md").write_text(render(findings, available, resampling, oracle))
     log("wrote findings.md")
     mediation = mediation_effects(existing)
     write_table(mediation, out_dir, "mediation_effects")

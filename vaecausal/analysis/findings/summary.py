@@ -21,6 +21,7 @@ from vaecausal.analysis.findings import (
     tradeoff,
 )
 from vaecausal.analysis.findings.verdicts import glance
+from vaecausal.analysis.oracle_factors import STEM as ORACLE_STEM
 
 MISSING_FILE = "missing_runs.csv"
 COVERAGE_FILE = "metric_coverage.csv"
@@ -115,8 +116,55 @@ def coverage_lines(available: Available) -> list[str]:
     return lines
 
 
-def render(findings: Findings, available: Available, resampling: Resampling) -> str:
-    """The whole ``findings.md``."""
+def _unread(rows: pd.DataFrame) -> str:
+    """'orientation (accuracy 0.41 < floor 0.80), ...': factors with accuracy and floor."""
+    return ", ".join(
+        f"{r.factor} (accuracy {r.oracle_accuracy:.2f}"
+        + ("" if pd.isna(r.accuracy_floor) else f" < floor {r.accuracy_floor:.2f}")
+        + ")"
+        for r in rows.itertuples()
+    )
+
+
+def _oracle_dataset_line(label: str, rows: pd.DataFrame) -> str:
+    """One dataset's factors below the oracle's floor: left out, or still scored by runs that
+    predate the exclusion (their specificity counts a factor the oracle cannot read)."""
+    below = rows[rows["below_floor"]]
+    left_out = below["used_in_specificity"].eq(False).fillna(False).astype(bool)
+    parts = []
+    if left_out.any():
+        parts.append(f"{_unread(below[left_out])} left out")
+    if (~left_out).any():
+        parts.append(
+            f"{_unread(below[~left_out])} below the floor but still in specificity (runs that "
+            "predate the exclusion)"
+        )
+    if parts:
+        return f"  - {label}: {'; '.join(parts)}."
+    floors = rows["accuracy_floor"].dropna().unique()
+    floor = f" {floors[0]:.2f}" if len(floors) == 1 else ""
+    return f"  - {label}: none (every factor at or above the floor{floor})."
+
+
+def oracle_lines(oracle: pd.DataFrame) -> list[str]:
+    """Per dataset, the factors the oracle cannot read (held-out accuracy below its floor): a
+    dataset's specificity covers only the factors it can, so a reader must see which are out."""
+    if oracle.empty:
+        return ["- Oracle: no run records its factors' held-out accuracies."]
+    lines = [
+        "- Factors the oracle cannot read (held-out accuracy below its floor), which specificity "
+        "and every other oracle-based metric leave out (every factor's accuracy is in "
+        f"`{ORACLE_STEM}.csv`):"
+    ]
+    for label, rows in oracle.groupby("dataset_label", sort=False):
+        lines.append(_oracle_dataset_line(str(label), rows))
+    return lines
+
+
+def render(
+    findings: Findings, available: Available, resampling: Resampling, oracle: pd.DataFrame
+) -> str:
+    """The whole ``findings.md``; ``oracle`` is the table of ``oracle_factors``."""
     sections = [
         "# The study's findings, as this pipeline measured them",
         "Each finding is tested on the runs below and stated as measured, whether or not it "
@@ -130,7 +178,7 @@ def render(findings: Findings, available: Available, resampling: Resampling) -> 
         + "\n\nEach row's test, interval and detail are in its section below and in "
         "`verdicts.csv`.",
         "## What the numbers rest on",
-        "\n".join(coverage_lines(available)),
+        "\n".join([*coverage_lines(available), *oracle_lines(oracle)]),
         "## (i) CES–DCI trade-off",
         "\n\n".join(_paragraphs(tradeoff.describe(findings.correlations))),
         "## (ii) β-VAE capacity bottleneck",
@@ -141,6 +189,7 @@ def render(findings: Findings, available: Available, resampling: Resampling) -> 
         "\n\n".join(_paragraphs(discrete.describe(findings.discrete))),
         "## Tables",
         "\n".join(f"- `{stem}.csv` / `{stem}.md`" for stem in TABLE_FILES)
+        + f"\n- `{ORACLE_STEM}.csv` / `{ORACLE_STEM}.md`"
         + f"\n- `{MISSING_FILE}`, `{COVERAGE_FILE}`",
     ]
     return "\n\n".join(sections) + "\n"
