@@ -60,7 +60,7 @@ def run(
     log(
         f"oracle for {meta.label}: {len(train)} training / {len(check)} check / "
         f"{len(held_out)} held-out images; up to {oracle_settings.steps} steps, until every "
-        f"factor reads at {oracle_settings.accuracy_floor} on the check images"
+        f"factor surely reads at {oracle_settings.accuracy_floor} on the check images"
     )
     started = time.perf_counter()
     every = max(1, oracle_settings.steps // 10)
@@ -80,7 +80,7 @@ def run(
 
     names = meta.factor_names
     oracle, checks = train_oracle(
-        images, factors, meta.factor_sizes, train, oracle_settings, progress, on_check
+        images, factors, meta.factor_sizes, train, oracle_settings, progress, on_check, len(check)
     )
     accuracy = oracle_accuracy(oracle, images, factors, held_out, alike)
     chance = chance_accuracy(factors[held_out], meta.factor_sizes, alike)
