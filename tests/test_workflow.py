@@ -71,11 +71,25 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
         ):
             assert 0 <= metrics[metric] <= 1, metric
         assert set(metrics["oracle_accuracy"]) == {"shape", "scale", "orientation", "posX", "posY"}
+        # no oracle-based metric counts a factor the oracle reads below its floor
+        below = set(metrics["oracle_below_floor"])
+        assert below == {
+            n for n, a in metrics["oracle_accuracy"].items() if a < metrics["oracle_accuracy_floor"]
+        }
+        assert not below & set(metrics["oracle_factors_used"])
+        # every per-run causal metric carries its stability interval and the inputs resampled
+        for metric, n in (("ces", 16), ("specificity", 16), ("modularity", 16)):
+            low, high = metrics[f"{metric}_ci_low"], metrics[f"{metric}_ci_high"]
+            if metrics[metric] is not None and low is not None:
+                assert low <= high and metrics[f"{metric}_ci_n"] == n, metric
+        assert metrics["circuit_overlap_ci_n"] == 2
+        assert metrics["stability"]["metrics"]["ces"]["unit"] == "evaluation codes"
         mediation = metrics["mediation"]  # shape is categorical: contrasts 0->1 and 0->2
         assert mediation["treatments"] == [
             "shape 0->1", "shape 0->2", "scale up", "orientation up", "posX up", "posY up"
         ]  # fmt: skip
         assert set(mediation["pairs"]) == {4}
+        assert len(mediation["total_effect_ci"]) == 6 and len(mediation["outcome_weights"]) == 6
         for j, defined in enumerate(mediation["shares_defined"]):
             assert defined == (mediation["total_effect_p"][j] < 0.05)
             shares = [v[j] for v in mediation["sum_of_unit_shares_by_layer"].values()]
@@ -113,6 +127,7 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
     noise = mediation["te_p"].astype(float) >= 0.05
     assert (mediation.loc[noise, "share_sum_fc"] == "").all()
     assert runs[["ces", "dci_disentanglement"]].notna().all().all()
+    assert (runs["ces_ci_low"] <= runs["ces_ci_high"]).all()
     assert all(a in (study / "tables" / "summary.md").read_text() for a in ARCHITECTURES)
     vq = json.loads((study / "runs/tiny_dsprites/vq_vae/seed3/metrics.json").read_text())
     assert 0 < vq["codebook_usage"] <= 1 and vq["perplexity"] >= 1

@@ -77,6 +77,11 @@ class Interval:
     def as_dict(self) -> dict[str, float | int | str | None]:
         return {"low": self.low, "high": self.high, "n": self.n, "unit": self.unit}
 
+    def __str__(self) -> str:
+        if self.low is None or self.high is None:
+            return f"undefined over {self.n} {self.unit}"
+        return f"[{self.low:.4g}, {self.high:.4g}] over {self.n} {self.unit}"
+
 
 def percentile_interval(replicates: np.ndarray, n: int, unit: str) -> Interval:
     """The expanded percentile interval of a metric's bootstrap ``replicates`` (R,) over ``n``

@@ -1,4 +1,4 @@
-"""Causal mediation of one model: each treatment's total effect on its outcome latent, and how the
+"""Causal mediation of one model: each treatment's total effect on its outcome, and how the
 units of each encoder layer carry it one at a time."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _bounds(
     bootstrap = [
         (np.nan, np.nan) if not i or None in i else (float(i[0]), float(i[1])) for i in intervals
     ]
-    return bootstrap, "TE on the outcome latent\n(95% bootstrap CI over this run's pairs)"
+    return bootstrap, "TE, in SDs of the projected code\n(95% bootstrap CI over this run's pairs)"
 
 
 def _total_effects(

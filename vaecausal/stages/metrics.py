@@ -344,12 +344,7 @@ def run(
         intervals["circuit_overlap"] = overlap_interval(effects, settings["circuit_fraction"])
         causal["mediation"].update(mediation_intervals(effects, stored_total_effects(effects)))
         causal.update(stability_fields(intervals))
-        log(
-            "95% stability intervals: "
-            + ", ".join(
-                f"{k} [{v.low}, {v.high}] over {v.n} {v.unit}" for k, v in intervals.items()
-            )
-        )
+        log("95% stability intervals: " + ", ".join(f"{k} {v}" for k, v in intervals.items()))
     log(
         f"{int(active.sum())}/{len(active)} active latents; CES {causal['ces']}; "
         f"specificity {causal['specificity']}; modularity {causal['modularity']}; "
