@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from vaecausal.interventions import decoder_effects
 from vaecausal.interventions.latent_perturbation import latent_perturbation
 from vaecausal.metrics.causal import model_ces, model_specificity, specificity_per_latent
 from vaecausal.metrics.circuits import model_modularity
@@ -51,7 +52,9 @@ def _model() -> GaussianVAE:
     return place_network(GaussianVAE(1, 3), torch.device("cpu")).eval()
 
 
-def test_replicate_sums_equal_the_effects_recomputed_on_the_resampled_codes():
+@pytest.mark.parametrize("pending", [1, 2**24])  # added code by code, or in one block
+def test_replicate_sums_equal_the_effects_recomputed_on_the_resampled_codes(pending, monkeypatch):
+    monkeypatch.setattr(decoder_effects, "PENDING_ELEMENTS", pending)
     model = _model()
     latents = np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32)
     weights = resampling_weights(6, 4, seed=1)

@@ -25,6 +25,10 @@ from vaecausal.adapters.protocol import VAEAdapter, decode_images
 from vaecausal.interventions.hooks import captured, is_linear, unit_view
 from vaecausal.interventions.oracle import FactorOracle
 
+# Elements of pending per-code values kept before they are added to the replicate sums (64 MB
+# of float32): enough codes per block that the sums are read rarely, little memory beside them.
+PENDING_ELEMENTS = 2**24
+
 
 @dataclass
 class EffectSums:
@@ -39,6 +43,9 @@ class EffectSums:
     count: int = 0  # (code, value) pairs per latent
     replicate_sums: dict[str, torch.Tensor] = field(default_factory=dict)  # key -> (R, d, ...)
     replicate_count: torch.Tensor | float = 0.0  # (R,)
+    # per key, codes' values not yet in the replicate sums, with their first row: adding a
+    # block of codes at once reads the (R, d, U) sums once per block, not once per code
+    pending: dict[str, list[tuple[int, torch.Tensor]]] = field(default_factory=dict)
 
     @classmethod
     def over_codes(
@@ -54,12 +61,28 @@ class EffectSums:
         """Add ``per_code`` (B, d, ...), summed over values, of the codes ``rows`` to the
         replicate sums under ``key``; return its plain sum over codes (d, ...)."""
         if self.weights is not None:
-            weights = self.weights[:, rows].to(per_code.dtype)
-            replicate = torch.tensordot(weights, per_code, dims=([1], [0]))
-            self.replicate_sums[key] = self.replicate_sums.get(key, 0) + replicate
+            waiting = self.pending.setdefault(key, [])
+            waiting.append((rows.start, per_code))
+            if sum(len(v) for _, v in waiting) * per_code[0].numel() >= PENDING_ELEMENTS:
+                self._flush(key)
         return per_code.sum(0)
 
+    def _flush(self, key: str) -> None:
+        """Move ``key``'s pending codes into its replicate sums in one matrix product."""
+        waiting = self.pending.pop(key, [])
+        if not waiting or self.weights is None:
+            return
+        values = torch.cat([v for _, v in waiting])
+        columns = torch.cat(
+            [torch.arange(start, start + len(v), device=values.device) for start, v in waiting]
+        )
+        weights = self.weights[:, columns].to(values.dtype)
+        replicate = torch.tensordot(weights, values, dims=([1], [0]))
+        self.replicate_sums[key] = self.replicate_sums.get(key, 0) + replicate
+
     def means(self) -> dict[str, np.ndarray]:
+        for key in list(self.pending):
+            self._flush(key)
         out = {
             f"activation_delta.{name}": (total / self.count).cpu().numpy()
             for name, total in self.activation_delta.items()
