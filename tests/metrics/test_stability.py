@@ -10,6 +10,7 @@ import torch
 
 from vaecausal.interventions import decoder_effects
 from vaecausal.interventions.latent_perturbation import latent_perturbation
+from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.metrics.causal import model_ces, model_specificity, specificity_per_latent
 from vaecausal.metrics.circuits import model_modularity
 from vaecausal.metrics.stability import (
@@ -77,6 +78,22 @@ def test_replicate_sums_equal_the_effects_recomputed_on_the_resampled_codes(pend
         once[f"activation_delta.{name}"],
         rtol=1e-5,
     )
+
+
+def test_activation_replicates_too_large_for_memory_are_dropped_whole(monkeypatch):
+    """A budget that fits one decoder layer's replicates but not all: modularity would average
+    other layers in other replicates, so no layer keeps any; factor effects are kept."""
+    model = _model()
+    latents = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    oracle = place_network(FactorOracle(1, [2, 3]), torch.device("cpu")).eval()
+    monkeypatch.setattr(decoder_effects, "MAX_REPLICATE_ELEMENTS", 10 * 3 * 256)
+    _, means = latent_perturbation(
+        model, latents, [1.0], 8, oracle, weights=resampling_weights(4, 10, 0)
+    )
+    assert not [k for k in means if k.startswith("replicates.activation_delta.")]
+    assert means["replicates.factor_effect"].shape == (10, 3, 2)
+    assert "activation_delta.decoder.fc1" in means  # the point estimates are all there
+    assert len(modularity_replicates({}, np.ones(3, bool))) == 0  # so: no interval
 
 
 def test_decoder_replicates_of_the_identity_weights_are_the_point_metrics():

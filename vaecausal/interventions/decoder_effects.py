@@ -28,6 +28,11 @@ from vaecausal.interventions.oracle import FactorOracle
 # Elements of pending per-code values kept before they are added to the replicate sums (64 MB
 # of float32): enough codes per block that the sums are read rarely, little memory beside them.
 PENDING_ELEMENTS = 2**24
+# Most elements of per-replicate activation effects one EffectSums keeps (256 MB of float32; the
+# paper's models need 14M). A model with hundreds of latents and wide decoder layers would need
+# more: it gets no per-replicate activation effects (its modularity has no interval) rather than
+# run out of memory. Factor effects (R x d x K) are always kept.
+MAX_REPLICATE_ELEMENTS = 2**26
 
 
 @dataclass
@@ -46,6 +51,9 @@ class EffectSums:
     # per key, codes' values not yet in the replicate sums, with their first row: adding a
     # block of codes at once reads the (R, d, U) sums once per block, not once per code
     pending: dict[str, list[tuple[int, torch.Tensor]]] = field(default_factory=dict)
+    # keys whose replicate sums would not fit in MAX_REPLICATE_ELEMENTS
+    skipped: set[str] = field(default_factory=set)
+    _reserved: int = 0
 
     @classmethod
     def over_codes(
@@ -60,12 +68,29 @@ class EffectSums:
     def add(self, key: str, per_code: torch.Tensor, rows: slice) -> torch.Tensor:
         """Add ``per_code`` (B, d, ...), summed over values, of the codes ``rows`` to the
         replicate sums under ``key``; return its plain sum over codes (d, ...)."""
-        if self.weights is not None:
+        if self.weights is not None and self._reserve(key, per_code[0].numel()):
             waiting = self.pending.setdefault(key, [])
             waiting.append((rows.start, per_code))
             if sum(len(v) for _, v in waiting) * per_code[0].numel() >= PENDING_ELEMENTS:
                 self._flush(key)
         return per_code.sum(0)
+
+    def _reserve(self, key: str, elements_per_code: int) -> bool:
+        """Whether ``key`` keeps replicate sums: the first time an activation key is seen, its
+        R x d x U sums are counted against ``MAX_REPLICATE_ELEMENTS``; one that does not fit is
+        skipped."""
+        if key in self.skipped:
+            return False
+        if not key.startswith("activation_delta.") or key in self.pending:
+            return True
+        if key in self.replicate_sums:
+            return True
+        needed = len(self.weights) * elements_per_code
+        if self._reserved + needed > MAX_REPLICATE_ELEMENTS:
+            self.skipped.add(key)
+            return False
+        self._reserved += needed
+        return True
 
     def _flush(self, key: str) -> None:
         """Move ``key``'s pending codes into its replicate sums in one matrix product."""
@@ -89,7 +114,11 @@ class EffectSums:
         }
         if self.factor_tv is not None:
             out["factor_effect"] = (self.factor_tv / self.count).cpu().numpy()
+        # modularity needs every layer's replicates: all of them, or none
+        partial = any(k.startswith("activation_delta.") for k in self.skipped)
         for key, total in self.replicate_sums.items():
+            if partial and key.startswith("activation_delta."):
+                continue
             count = torch.as_tensor(self.replicate_count).reshape(-1, *[1] * (total.dim() - 1))
             out[f"replicates.{key}"] = (total / count.to(total)).cpu().numpy().astype(np.float32)
         return out
