@@ -14,7 +14,7 @@ import pytest
 import torch
 import yaml
 
-from tests.adapters.foreign import residual_vae
+from tests.adapters.foreign import residual_vae, spatial_normal_vae
 from tests.adapters.training import train_gaussian
 from tests.tiny_study import REPO, TINY
 from vaecausal.adapters.module import ModuleAdapter
@@ -85,3 +85,24 @@ def test_images_and_factors_of_different_lengths_are_refused(tiny_dsprites, tmp_
     assert result.returncode == 2
     assert "different lengths: 384 images, 10 rows of factors" in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_model_as_users_have_it_runs_with_its_own_weights_and_declared_output(
+    tiny_dsprites, tmp_path
+):
+    """No wrapper: the encoder returns a Normal over a spatial latent, the decoder an object
+    with a Tanh ``sample``; the weights are the model's own state_dict in a checkpoint dict."""
+    torch.save({"state_dict": spatial_normal_vae(seed=5).state_dict()}, tmp_path / "ckpt.pt")
+    config = tmp_path / "quick.yaml"
+    config.write_text(yaml.safe_dump(TINY["studies"]["tiny"]["overrides"]))
+    common = (
+        "--factory", "tests.adapters.foreign:spatial_normal_vae", "--weights", tmp_path / "ckpt.pt",
+        "--dataset", tiny_dsprites, "--config", config,
+    )  # fmt: skip
+    refused = _run(*common, "--out", tmp_path / "refused", "--output", "probabilities")
+    assert refused.returncode == 2 and "declared to output probabilities" in refused.stderr
+    assert "'tanh'" in refused.stderr and not (tmp_path / "refused").exists()
+    result = _run(*common, "--out", tmp_path / "out", "--output", "tanh")
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["n_latents"] == 32 and metrics["ces"] > 0

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import vaecausal.api
-from tests.adapters.foreign import pythae_model, residual_vae
+from tests.adapters.foreign import pythae_model, residual_vae, spatial_normal_vae
 from tests.adapters.training import train_gaussian, train_pythae
 from tests.tiny_study import REPO, TINY
 from vaecausal.adapters.module import ModuleAdapter
@@ -46,22 +46,33 @@ def test_the_readme_example_runs(tmp_path, monkeypatch, tiny_dsprites):
     assert {p.stem for p in (out / "figures").glob("*.png")} >= {"traversals", "mediation"}
 
 
-@pytest.mark.parametrize("kind", ["residual", "pythae_beta_vae", "pythae_vq_vae"])
+@pytest.mark.parametrize("kind", ["residual", "spatial_normal", "pythae_beta_vae", "pythae_vq_vae"])
 def test_a_foreign_model_trained_a_few_steps_gets_every_result(kind, data, tmp_path):
     images, factors = data
+    output, n_latents = "logits", 4
     if kind == "residual":
         model = ModuleAdapter(residual_vae())
         train_gaussian(model, images)
+    elif kind == "spatial_normal":  # passed as it is: Normal over (2, 4, 4), .sample, Tanh
+        model, output, n_latents = spatial_normal_vae(), "tanh", 32
+        train_gaussian(ModuleAdapter(model, output="tanh"), images)
     else:
         network = pythae_model("VQVAE" if kind == "pythae_vq_vae" else "BetaVAE")
         train_pythae(network, images)
         model = (PythaeVQAdapter if kind == "pythae_vq_vae" else PythaeAdapter)(network)
     metrics = vaecausal.api.analyze(
-        model, images, factors, tmp_path, categorical=["factor0"], overrides=QUICK, log=print
+        model,
+        images,
+        factors,
+        tmp_path,
+        categorical=["factor0"],
+        overrides=QUICK,
+        log=print,
+        output=output,
     )
     assert RUN_FILES <= {p.name for p in tmp_path.iterdir()}
     assert metrics == json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["ces"] > 0 and metrics["n_latents"] == 4
+    assert metrics["ces"] > 0 and metrics["n_latents"] == n_latents
     for key in ("specificity", "modularity", "circuit_overlap", "dci_disentanglement", "mig"):
         assert key in metrics
     table = pd.read_parquet(tmp_path / "interventions.parquet")

@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--factory", required=True, help="module:function building the model")
     parser.add_argument("--weights", type=Path, help="state_dict of the factory's module")
+    parser.add_argument(
+        "--output",
+        choices=["logits", "probabilities", "tanh"],
+        default="logits",
+        help="what the decoder returns (tanh: images in [-1, 1]); checked on a probe batch",
+    )
     parser.add_argument("--images", type=Path, help="images, .npy (N, 64, 64, C) uint8")
     parser.add_argument("--factors", type=Path, help="factor indices, .npy (N, K)")
     parser.add_argument("--dataset", type=Path, help="a prepared dataset folder instead")
@@ -80,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     images = np.asarray(images)
     try:  # every check before any work; errors later are the analysis's own, with tracebacks
         check_data(images, factors)
-        model = build_model(args.factory, args.weights, (images.shape[-1], IMAGE_SIZE, IMAGE_SIZE))
+        shape = (images.shape[-1], IMAGE_SIZE, IMAGE_SIZE)
+        model = build_model(args.factory, args.weights, shape, args.output)
         check_model_on_data(model, images)
     except ValueError as error:
         parser.error(str(error))

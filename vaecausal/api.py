@@ -22,7 +22,7 @@ import yaml
 
 from vaecausal.adapters.checks import check_data, check_model_on_data
 from vaecausal.adapters.factory import as_adapter
-from vaecausal.adapters.protocol import VAEAdapter
+from vaecausal.adapters.protocol import DecoderOutput, VAEAdapter
 from vaecausal.config import deep_merge, load_study
 from vaecausal.data.store import IMAGE_SIZE, DatasetMeta, StorePaths, write_factors_and_meta
 from vaecausal.models.device import choose_device, place_network
@@ -83,8 +83,11 @@ def analyze(
     name: str = "model",
     threads: int = 1,
     log: Log = print,
+    output: DecoderOutput = "logits",
 ) -> dict[str, Any]:
     """Analyse ``model`` on ``images`` / ``factors``; returns ``metrics.json``'s content.
+    ``output`` declares what a plain module's decoder returns (logits, probabilities, or tanh
+    images in [-1, 1]); an adapter declares its own.
 
     Writes to ``out_dir``: ``data/`` (the prepared dataset), ``oracle.pt``, ``oracle.json``,
     ``latents.npz``, ``activations.npz``, ``interventions.parquet`` (the tidy table),
@@ -92,7 +95,7 @@ def analyze(
     """
     out = Path(out_dir)
     check_data(images, factors)
-    adapter = as_adapter(model, (int(images.shape[3]), IMAGE_SIZE, IMAGE_SIZE))
+    adapter = as_adapter(model, (int(images.shape[3]), IMAGE_SIZE, IMAGE_SIZE), output)
     prepare_host(threads)
     adapter = place_network(adapter, choose_device()).eval()
     check_model_on_data(adapter, images)

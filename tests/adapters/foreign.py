@@ -3,6 +3,8 @@ that is not a chain) and tiny pythae models."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import torch
 from torch import nn
 
@@ -67,3 +69,31 @@ def pythae_beta_vae() -> nn.Module:
     from vaecausal.adapters.pythae import PythaeAdapter
 
     return PythaeAdapter(pythae_model("BetaVAE"))
+
+
+class SpatialNormalVAE(nn.Module):
+    """A VAE as diffusers and torch.distributions users write them, with no wrapper: ``encode``
+    returns a ``torch.distributions.Normal`` over a spatial latent (2, 4, 4), ``decode`` an object
+    whose ``sample`` is a Tanh image in [-1, 1]."""
+
+    def __init__(self, channels: int = 1) -> None:
+        super().__init__()
+        self.down = nn.Conv2d(channels, 4, 16, 16)  # 64 x 64 -> 4 x 4: mean and log-scale
+        self.up = nn.ConvTranspose2d(2, channels, 16, 16)
+
+    def encode(self, x: torch.Tensor) -> torch.distributions.Normal:
+        loc, log_scale = self.down(x).chunk(2, dim=1)
+        return torch.distributions.Normal(loc, log_scale.exp())
+
+    def decode(self, z: torch.Tensor) -> SimpleNamespace:
+        return SimpleNamespace(sample=torch.tanh(self.up(z)))
+
+
+def spatial_normal_vae(seed: int = 0) -> SpatialNormalVAE:
+    """Its decoder starts near a black background (-1), as a trained Tanh decoder of dSprites
+    draws it."""
+    torch.manual_seed(seed)
+    model = SpatialNormalVAE()
+    with torch.no_grad():
+        model.up.bias.fill_(-1.5)
+    return model.eval()

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from vaecausal.adapters.base import GaussianAdapter
+from vaecausal.adapters.protocol import as_probabilities
 
 
 def batches(images: np.ndarray, steps: int, size: int = 32, seed: int = 0):
@@ -24,12 +25,13 @@ def train_gaussian(model: GaussianAdapter, images: np.ndarray, steps: int = 20) 
     for x in batches(images, steps):
         mean, logvar = model.posterior(x)
         z = mean + torch.randn_like(mean) * (0.5 * logvar).exp()
-        output = model.run_decoder(z)
+        output = model.run_decoder(model.decoder_input(z))
         if model.output == "logits":
             reconstruction = F.binary_cross_entropy_with_logits(output, x, reduction="sum")
         else:
+            probabilities = as_probabilities(model, output)
             reconstruction = F.binary_cross_entropy(
-                output.clamp(1e-6, 1 - 1e-6), x, reduction="sum"
+                probabilities.clamp(1e-6, 1 - 1e-6), x, reduction="sum"
             )
         kl = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).sum()
         optimiser.zero_grad()

@@ -11,7 +11,7 @@ from torch import nn
 
 from vaecausal.adapters.checks import probe as probe_model
 from vaecausal.adapters.hook_points import leaf_layers, match_hook_points, order_of_calls
-from vaecausal.adapters.protocol import DecoderOutput
+from vaecausal.adapters.protocol import OUTPUT_RANGES, DecoderOutput
 from vaecausal.models.network import IMAGE_SIZE, prior_frame
 
 DEFAULT_IMAGE_SHAPE = (1, IMAGE_SIZE, IMAGE_SIZE)
@@ -35,7 +35,7 @@ def _ran(module: nn.Module, run: Callable[[], object]) -> set[str]:
 
 class Adapter(nn.Module):
     """A foreign VAE ``module`` seen through the ``VAEAdapter`` protocol. Subclasses say how to
-    encode, feed and run its decoder; this class probes them once on blank images of
+    encode, feed and run its decoder; this class probes them once on a blank and a noise image of
     ``image_shape`` (C, H, W) and chooses the hook points.
 
     Hook points are given as names or patterns (``hook_points.match_hook_points``) per side; by
@@ -54,13 +54,15 @@ class Adapter(nn.Module):
         neuron_hooks: Sequence[str] = (),
     ) -> None:
         super().__init__()
-        if output not in ("logits", "probabilities"):
-            raise ValueError(f"decoder output must be 'logits' or 'probabilities', not {output!r}")
+        if output not in OUTPUT_RANGES:
+            raise ValueError(f"decoder output must be one of {list(OUTPUT_RANGES)}, not {output!r}")
         self.module = module.eval()
         self.output = output
         self.image_shape = tuple(int(s) for s in image_shape)
         self.channels = self.image_shape[0]
-        probe = torch.zeros(2, *self.image_shape, device=self._device())
+        # a blank image and a seeded noise image: the decoder's output range is checked on both
+        noise = torch.rand(1, *self.image_shape, generator=torch.Generator().manual_seed(0))
+        probe = torch.cat([torch.zeros_like(noise), noise]).to(self._device())
         with torch.no_grad():
             latents = probe_model(self, probe)  # type: ignore[arg-type]
             self.n_latents = int(latents.shape[1])

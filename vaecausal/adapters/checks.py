@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vaecausal.adapters.protocol import VAEAdapter, model_device
+from vaecausal.adapters.protocol import OUTPUT_RANGES, VAEAdapter, model_device
 from vaecausal.data.store import IMAGE_SIZE
 
 
@@ -58,7 +58,26 @@ def probe(model: VAEAdapter, images: torch.Tensor) -> torch.Tensor:
             f"the decoder outputs {tuple(decoded.shape[1:])} per code, not an image of the "
             f"dataset's shape {shape} (channels, height, width)"
         )
+    check_output_range(model.output, decoded)
     return latents
+
+
+def check_output_range(declared: str, decoded: torch.Tensor, tolerance: float = 1e-4) -> None:
+    """Refuse a decoder whose output on the probe lies outside what its declared ``output``
+    allows (a Tanh decoder declared as probabilities would be read as images it never drew)."""
+    low, high = OUTPUT_RANGES[declared]
+    seen_low, seen_high = float(decoded.min()), float(decoded.max())
+    if seen_low < low - tolerance or seen_high > high + tolerance:
+        fits = sorted(
+            (b - a, name)
+            for name, (a, b) in OUTPUT_RANGES.items()
+            if seen_low >= a - tolerance and seen_high <= b + tolerance
+        )
+        raise ValueError(
+            f"the decoder is declared to output {declared} in [{low:g}, {high:g}], but on a probe "
+            f"batch its output ranges over [{seen_low:.3g}, {seen_high:.3g}]: declare the output "
+            f"it has (the narrowest that fits is {fits[0][1]!r})"
+        )
 
 
 def check_model_on_data(model: VAEAdapter, images: np.ndarray) -> None:

@@ -19,7 +19,7 @@ from torch import nn
 
 from vaecausal.adapters.base import DEFAULT_IMAGE_SHAPE
 from vaecausal.adapters.module import ModuleAdapter
-from vaecausal.adapters.protocol import VAEAdapter
+from vaecausal.adapters.protocol import DecoderOutput, VAEAdapter
 
 
 def import_factory(spec: str) -> Callable[[], Any]:
@@ -44,12 +44,17 @@ def import_factory(spec: str) -> Callable[[], Any]:
     return factory
 
 
-def as_adapter(model: Any, image_shape: Sequence[int] = DEFAULT_IMAGE_SHAPE) -> VAEAdapter:
-    """``model`` itself when it offers the protocol, else a ``ModuleAdapter`` of it."""
+def as_adapter(
+    model: Any,
+    image_shape: Sequence[int] = DEFAULT_IMAGE_SHAPE,
+    output: DecoderOutput = "logits",
+) -> VAEAdapter:
+    """``model`` itself when it offers the protocol (it declares its own output), else a
+    ``ModuleAdapter`` of it whose decoder outputs ``output``."""
     if isinstance(model, VAEAdapter):
         return model
     if isinstance(model, nn.Module) and callable(getattr(model, "encode", None)):
-        return ModuleAdapter(model, image_shape=image_shape)
+        return ModuleAdapter(model, output=output, image_shape=image_shape)
     raise ValueError(
         f"{type(model).__name__} is neither a VAEAdapter nor a module with encode and decode "
         "methods: wrap it in an adapter (vaecausal.adapters.module / .pythae)"
@@ -62,11 +67,46 @@ def user_module(model: VAEAdapter) -> nn.Module:
 
 
 def build_model(
-    factory: str, weights: Path | None = None, image_shape: Sequence[int] = DEFAULT_IMAGE_SHAPE
+    factory: str,
+    weights: Path | None = None,
+    image_shape: Sequence[int] = DEFAULT_IMAGE_SHAPE,
+    output: DecoderOutput = "logits",
 ) -> VAEAdapter:
     """The adapted model the factory builds, with ``weights`` loaded when given."""
-    model = as_adapter(import_factory(factory)(), image_shape)
+    model = as_adapter(import_factory(factory)(), image_shape, output)
     if weights is not None:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-        user_module(model).load_state_dict(state)
+        load_weights(user_module(model), weights)
     return model
+
+
+def _prefixes(keys: Sequence[str], shown: int = 6) -> str:
+    """'encoder.* (12), fc_mu.* (2)': keys grouped by their first dotted part."""
+    counts: dict[str, int] = {}
+    for key in keys:
+        head = key.split(".", 1)[0]
+        counts[head] = counts.get(head, 0) + 1
+    parts = [f"{head}.* ({n})" for head, n in list(counts.items())[:shown]]
+    return ", ".join(parts) + (", ..." if len(counts) > shown else "")
+
+
+def load_weights(module: nn.Module, path: Path) -> None:
+    """Load a ``state_dict`` saved by ``torch.save(model.state_dict())``, or a checkpoint dict
+    holding one under ``state_dict`` (Lightning) or ``model_state_dict``, into ``module``. Keys
+    that do not match are refused in one line naming the missing and unexpected key prefixes."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict):
+        raise ValueError(f"{path}: holds {type(state).__name__}, not a state_dict")
+    for key in ("state_dict", "model_state_dict"):
+        if isinstance(state.get(key), dict):
+            state = state[key]
+            break
+    expected = set(module.state_dict())
+    missing = sorted(expected - set(state))
+    unexpected = sorted(set(state) - expected)
+    if missing or unexpected:
+        raise ValueError(
+            f"{path} does not fit {type(module).__name__}: missing {_prefixes(missing) or 'none'}"
+            f"; unexpected {_prefixes(unexpected) or 'none'} (save the state_dict of the module "
+            "the factory returns)"
+        )
+    module.load_state_dict(state)

@@ -22,7 +22,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-DecoderOutput = Literal["logits", "probabilities"]
+DecoderOutput = Literal["logits", "probabilities", "tanh"]
+# What each declared decoder output may hold: Bernoulli logits any real number, probabilities
+# [0, 1], "tanh" images in [-1, 1] (a Tanh output layer, as PyTorch-VAE's models have).
+OUTPUT_RANGES: dict[str, tuple[float, float]] = {
+    "logits": (-float("inf"), float("inf")),
+    "probabilities": (0.0, 1.0),
+    "tanh": (-1.0, 1.0),
+}
 # Probabilities are clipped this far from 0 and 1 before a log: a decoder that outputs exact
 # zeros would otherwise make one pixel's loss infinite.
 PROBABILITY_EPS = 1e-6
@@ -98,7 +105,12 @@ def decode_latents(model: VAEAdapter, latents: torch.Tensor) -> torch.Tensor:
 
 
 def as_probabilities(model: VAEAdapter, output: torch.Tensor) -> torch.Tensor:
-    return torch.sigmoid(output) if model.output == "logits" else output
+    """The decoder's output as pixel intensities in [0, 1]."""
+    if model.output == "logits":
+        return torch.sigmoid(output)
+    if model.output == "tanh":
+        return (output + 1) / 2
+    return output
 
 
 def reconstruction_nats(
@@ -108,6 +120,6 @@ def reconstruction_nats(
     if model.output == "logits":
         bce = F.binary_cross_entropy_with_logits(output, images, reduction="none")
     else:
-        clipped = output.clamp(PROBABILITY_EPS, 1 - PROBABILITY_EPS)
+        clipped = as_probabilities(model, output).clamp(PROBABILITY_EPS, 1 - PROBABILITY_EPS)
         bce = F.binary_cross_entropy(clipped, images, reduction="none")
     return bce.flatten(1).sum(1)
