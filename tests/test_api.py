@@ -17,7 +17,7 @@ from tests.tiny_study import REPO, TINY
 from vaecausal.adapters.module import ModuleAdapter
 from vaecausal.adapters.pythae import PythaeAdapter, PythaeVQAdapter
 from vaecausal.config import deep_merge
-from vaecausal.data.store import StorePaths
+from vaecausal.data.store import DatasetMeta, StorePaths
 
 QUICK = TINY["studies"]["tiny"]["overrides"]
 RUN_FILES = {"effects.npz", "interventions.parquet", "metrics.json", "latents.npz"}
@@ -130,3 +130,13 @@ def test_overrides_merge_into_the_default_studys_settings():
     settings = vaecausal.api.default_settings({"oracle": {"steps": 7}})
     assert settings["oracle"]["steps"] == 7
     assert settings == deep_merge(vaecausal.api.default_settings(), {"oracle": {"steps": 7}})
+
+
+def test_a_prepared_benchmark_brings_its_declared_symmetries_and_own_data_none(tmp_path):
+    for name in ("dsprites", "data"):
+        meta = DatasetMeta(name, name, False, 1, 1, ["shape", "orientation"], [3, 40])
+        (tmp_path / name).mkdir()
+        StorePaths(tmp_path / name).meta.write_text(meta.to_json())
+    declared = vaecausal.api.dataset_symmetries(tmp_path / "dsprites")
+    assert declared["orientation"]["given"] == "shape"
+    assert vaecausal.api.dataset_symmetries(tmp_path / "data") == {}

@@ -116,6 +116,7 @@ def test_categorical_unknown_factor_is_named(shipped):
     [
         ({"given": "colour", "period_steps": [1.0]}, "symmetries.orientation.given"),
         ({"given": "shape", "period_steps": [9.75, 19.5]}, "symmetries.orientation.period_steps"),
+        ({"given": "orientation", "period_steps": [1.0] * 40}, "symmetries.orientation.given"),
     ],
 )
 def test_a_symmetry_naming_no_factor_or_the_wrong_periods_is_named(shipped, symmetry, key):

@@ -24,7 +24,13 @@ from vaecausal.adapters.checks import check_data, check_model_on_data
 from vaecausal.adapters.factory import as_adapter
 from vaecausal.adapters.protocol import DecoderOutput, VAEAdapter
 from vaecausal.config import deep_merge, load_study
-from vaecausal.data.store import IMAGE_SIZE, DatasetMeta, StorePaths, write_factors_and_meta
+from vaecausal.data.store import (
+    IMAGE_SIZE,
+    DatasetMeta,
+    StorePaths,
+    read_meta,
+    write_factors_and_meta,
+)
 from vaecausal.models.device import choose_device, place_network
 from vaecausal.models.host import prepare_host
 from vaecausal.stages import cache_activations, intervene, metrics, oracle, run_figures
@@ -42,6 +48,14 @@ def default_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, An
         )
     settings = load_study(yaml.safe_load(CONFIG.read_text()), "default").settings
     return deep_merge(settings, overrides or {})
+
+
+def dataset_symmetries(prepared: Path) -> dict[str, Any]:
+    """The look-alike values the project's ``config.yaml`` declares for a prepared dataset of
+    one of its benchmarks (by the name in its ``meta.json``); none for a user's own data."""
+    name = read_meta(prepared).name
+    datasets = yaml.safe_load(CONFIG.read_text()).get("datasets", {}) if CONFIG.exists() else {}
+    return dict(datasets.get(name, {}).get("symmetries", {}))
 
 
 def write_dataset(
@@ -121,7 +135,15 @@ def analyze_prepared(
     """``analyze`` on a prepared dataset folder, the model checked and placed."""
     out.mkdir(parents=True, exist_ok=True)
     evaluation, scoring = settings["evaluation"], settings["metrics"]["dci"]
-    oracle.run(prepared, out / "oracle.pt", out / "oracle.json", settings["oracle"], threads, log)
+    oracle.run(
+        prepared,
+        out / "oracle.pt",
+        out / "oracle.json",
+        settings["oracle"],
+        threads,
+        log,
+        dataset_symmetries(prepared),
+    )
     cache_activations.cache(
         model,
         prepared,

@@ -350,6 +350,8 @@ def _symmetry_messages(name: str, dataset: Mapping[str, Any]) -> list[str]:
                     f"{key}{where}: '{named}' is not a factor of this dataset "
                     f"(factors: {', '.join(factors)})"
                 )
+        if entry["given"] == factor:
+            messages.append(f"{key}.given': a factor's look-alike values cannot depend on itself")
         size = factors.get(entry["given"])
         if size is not None and len(entry["period_steps"]) != size:
             messages.append(

@@ -20,6 +20,7 @@ from vaecausal.interventions.oracle import (
     correct_classes,
     load_oracle,
     oracle_accuracy,
+    readable,
     save_oracle,
     split_indices,
     surely_readable,
@@ -64,18 +65,36 @@ def test_training_stops_at_the_first_check_that_reads_every_factor():
         seen.append(oracle_accuracy(oracle, images, factors, check))
         return seen[-1]
 
+    chance = chance_accuracy(factors[check], [3, 3])
+
+    def done(accuracy):
+        return bool(surely_readable(accuracy, chance, len(check), 0.8).all())
+
     _, checks = train_oracle(
-        images, factors, [3, 3], train, settings, lambda *_: None, on_check, len(check)
+        images, factors, [3, 3], train, settings, lambda *_: None, on_check, done
     )
     assert [c.step for c in checks] == [25 * (i + 1) for i in range(len(checks))]
     assert checks[-1].step < 1000
-    surely = [surely_readable(c.accuracy, len(check), 0.8).all() for c in checks]
+    surely = [done(c.accuracy) for c in checks]
     assert surely[-1] and not any(surely[:-1])
 
 
 def test_an_accuracy_just_at_the_floor_is_not_yet_sure_of_it():
     # 0.81 on 461 check images (the default study's): its lower bound is 0.78
-    np.testing.assert_array_equal(surely_readable([0.81, 0.85, 1.0], 461, 0.8), [False, True, True])
+    chance = np.full(3, 0.25)
+    np.testing.assert_array_equal(
+        surely_readable([0.81, 0.85, 1.0], chance, 461, 0.8), [False, True, True]
+    )
+
+
+def test_a_majority_class_guesser_reads_nothing_though_it_clears_the_floor():
+    """An attribute 90% of images lack (as CelebA's are): always saying 'absent' scores 0.9."""
+    true = np.zeros((1000, 1), dtype=int)
+    true[:100] = 1
+    chance = chance_accuracy(true, [2])
+    assert chance == pytest.approx([0.9])
+    assert not readable([0.9], chance, 1000, 0.8)[0]
+    assert readable([0.97], chance, 1000, 0.8)[0]
 
 
 def _dsprites_orientation() -> Symmetry:
@@ -105,8 +124,13 @@ def test_periods_follow_a_subsampled_grid_and_chance_counts_look_alikes():
     # 20, 30 full steps) lie within half a stored step of a quarter turn's multiple
     true = np.array([[0, 0], [2, 0]])
     chance = chance_accuracy(true, [3, 8], [symmetry])
-    assert chance[0] == pytest.approx(1 / 3)
-    assert chance[1] == pytest.approx((4 / 8 + 1 / 8) / 2)
+    assert chance[0] == pytest.approx(1 / 2)  # both images are of one shape or the other
+    # guessing class 0 is right for both (a square's and a heart's own orientation)
+    assert chance[1] == pytest.approx(1.0)
+    many = np.stack([np.repeat([0, 1, 2], 8), np.tile(np.arange(8), 3)], axis=1)
+    # over every shape and orientation, guess 0 is right for 4/8 of squares (0, 2, 4, 6), 2/8
+    # of ellipses (0 and 4 within half a step of a half turn: 3.9 steps) and 1/8 of hearts
+    assert chance_accuracy(many, [3, 8], [symmetry])[1] == pytest.approx((4 + 2 + 1) / 24)
 
 
 def _stripes_with_a_shuffled_factor(n: int = 480) -> tuple[np.ndarray, np.ndarray]:

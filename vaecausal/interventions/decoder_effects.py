@@ -47,7 +47,6 @@ class EffectSums:
     activation_delta: dict[str, torch.Tensor] = field(default_factory=dict)  # name -> (d, U)
     count: int = 0  # (code, value) pairs per latent
     replicate_sums: dict[str, torch.Tensor] = field(default_factory=dict)  # key -> (R, d, ...)
-    replicate_count: torch.Tensor | float = 0.0  # (R,)
     # per key, codes' values not yet in the replicate sums, with their first row: adding a
     # block of codes at once reads the (R, d, U) sums once per block, not once per code
     pending: dict[str, list[tuple[int, torch.Tensor]]] = field(default_factory=dict)
@@ -106,6 +105,8 @@ class EffectSums:
         self.replicate_sums[key] = self.replicate_sums.get(key, 0) + replicate
 
     def means(self) -> dict[str, np.ndarray]:
+        """The expectations over codes and values (``factor_effect``, ``activation_delta.<hook>``)
+        and, with weights, per replicate (``replicates.<same key>``)."""
         for key in list(self.pending):
             self._flush(key)
         out = {
@@ -119,8 +120,8 @@ class EffectSums:
         for key, total in self.replicate_sums.items():
             if partial and key.startswith("activation_delta."):
                 continue
-            count = torch.as_tensor(self.replicate_count).reshape(-1, *[1] * (total.dim() - 1))
-            out[f"replicates.{key}"] = (total / count.to(total)).cpu().numpy().astype(np.float32)
+            # every replicate draws N codes, so its count of (code, value) pairs is ``count``
+            out[f"replicates.{key}"] = (total / self.count).cpu().numpy().astype(np.float32)
         return out
 
 
@@ -175,8 +176,6 @@ def measure_decoder_change(
         tv = sums.add("factor_effect", per_code, rows)
         sums.factor_tv = tv if sums.factor_tv is None else sums.factor_tv + tv
     sums.count += batch * n_values
-    if sums.weights is not None:
-        sums.replicate_count = sums.replicate_count + sums.weights[:, rows].sum(1) * n_values
     change = (
         decoded[batch:].reshape(batch, d, n_values, -1) - decoded[:batch].flatten(1)[:, None, None]
     )

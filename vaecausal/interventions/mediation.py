@@ -137,11 +137,11 @@ def outcome(
     """The outcome chosen on a family's selection pairs: w = the active latents' standardised
     mean move, made unit length (``latent_std`` (d, e) is their spread over the evaluation set).
     A treatment that moves no active latent at all on average gets the equal-weight direction.
-    With no active latent, all latents count."""
+    ``active`` must hold an active latent (``mediation_analysis`` gives a model without one no
+    outcome)."""
     scale = latent_std.clamp_min(1e-8)
     change = (encode_latents(model, family.treated) - encode_latents(model, family.control)).mean(0)
-    counted = torch.as_tensor(active if active.any() else np.ones_like(active), device=scale.device)
-    mask = counted[:, None].to(scale.dtype).expand_as(scale)
+    mask = torch.as_tensor(active, device=scale.device)[:, None].to(scale.dtype).expand_as(scale)
     direction = change / scale * mask
     if direction.norm() == 0:
         direction = mask.clone()

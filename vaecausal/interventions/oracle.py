@@ -136,32 +136,40 @@ def correct_classes(
 def chance_accuracy(
     true: np.ndarray, factor_sizes: Sequence[int], symmetries: Sequence[Symmetry] = ()
 ) -> np.ndarray:
-    """(K,) the accuracy of a uniform guess on images of classes ``true`` (n, K): 1 / size,
-    higher where a symmetry counts look-alikes as right."""
-    chance = np.array([1.0 / s for s in factor_sizes])
-    for symmetry in symmetries:
-        size = factor_sizes[symmetry.factor]
-        hits = 0.0
+    """(K,) the accuracy of the best constant guess on images of classes ``true`` (n, K): the
+    majority class's share (1 / size on a balanced grid, more on CelebA's imbalanced
+    attributes), or with a symmetry the share of the value most images look alike to."""
+    chance = np.zeros(len(factor_sizes))
+    for k, size in enumerate(factor_sizes):
         for guess in range(size):
             predicted = true.copy()
-            predicted[:, symmetry.factor] = guess
-            hits += symmetry.alike(predicted, true).mean()
-        chance[symmetry.factor] = hits / size
+            predicted[:, k] = guess
+            rate = correct_classes(predicted, true, symmetries)[:, k].mean()
+            chance[k] = max(chance[k], rate)
     return chance
 
 
-def readable(accuracy: np.ndarray, floor: float) -> np.ndarray:
-    """(K,) bool: the factors the oracle reads at ``floor`` or better."""
-    return np.asarray(accuracy) >= floor
-
-
-def surely_readable(accuracy: np.ndarray, n_images: int, floor: float) -> np.ndarray:
-    """(K,) bool: accuracy on ``n_images`` whose one-sided 95% lower bound (normal
-    approximation) clears ``floor``. Stopping as soon as the check images' accuracy touches the
-    floor would leave the held-out accuracy, a fresh sample, below it about half the time."""
+def _lower_bound(accuracy: np.ndarray, n_images: int) -> np.ndarray:
+    """One-sided 95% lower bound of an accuracy on ``n_images`` (normal approximation)."""
     accuracy = np.asarray(accuracy, dtype=np.float64)
-    margin = STOPPING_Z * np.sqrt(accuracy * (1 - accuracy) / max(n_images, 1))
-    return accuracy - margin >= floor
+    return accuracy - STOPPING_Z * np.sqrt(accuracy * (1 - accuracy) / max(n_images, 1))
+
+
+def readable(accuracy: np.ndarray, chance: np.ndarray, n_images: int, floor: float) -> np.ndarray:
+    """(K,) bool: the factors the oracle reads at ``floor`` or better on ``n_images``, and
+    surely better than the best constant guess (``chance``): a majority-class guesser can clear
+    the floor on an imbalanced attribute, and reads nothing."""
+    return (np.asarray(accuracy) >= floor) & (_lower_bound(accuracy, n_images) > chance)
+
+
+def surely_readable(
+    accuracy: np.ndarray, chance: np.ndarray, n_images: int, floor: float
+) -> np.ndarray:
+    """(K,) bool: as ``readable`` with the floor cleared by the accuracy's one-sided 95% lower
+    bound. Stopping as soon as the check images' accuracy touches the floor would leave the
+    held-out accuracy, a fresh sample, below it about half the time."""
+    bound = _lower_bound(accuracy, n_images)
+    return (bound >= floor) & (bound > chance)
 
 
 @dataclass(frozen=True)
@@ -180,12 +188,12 @@ def train_oracle(
     settings: OracleSettings,
     progress: Callable[[int, torch.Tensor], None],
     check: Callable[[FactorOracle], np.ndarray] | None = None,
-    n_check: int = 0,
+    done: Callable[[np.ndarray], bool] = lambda _: False,
 ) -> tuple[FactorOracle, list[Check]]:
     """Cross-entropy summed over factors, Adam, uniform minibatches of the training images, for
-    ``settings.steps`` steps or until ``check`` (accuracy per factor on ``n_check`` images not
-    trained on) puts every factor surely at the floor (``surely_readable``); the checks made
-    are returned with the oracle."""
+    ``settings.steps`` steps or until ``done`` says the accuracies ``check`` measures (per
+    factor, on images not trained on) are enough (the stage: ``surely_readable``); the checks
+    made are returned with the oracle."""
     device = images.device
     generator = torch.Generator().manual_seed(settings.seed)
     torch.manual_seed(settings.seed)
@@ -207,7 +215,7 @@ def train_oracle(
         if check is not None and (step % settings.check_every == 0 or step == settings.steps):
             checks.append(Check(step, check(oracle.eval())))
             oracle.train()
-            if surely_readable(checks[-1].accuracy, n_check, settings.accuracy_floor).all():
+            if done(checks[-1].accuracy):
                 break
     return oracle.eval(), checks
 

@@ -75,6 +75,7 @@ class Interval:
     unit: str
 
     def as_dict(self) -> dict[str, float | int | str | None]:
+        """The interval as metrics.json holds it."""
         return {"low": self.low, "high": self.high, "n": self.n, "unit": self.unit}
 
     def __str__(self) -> str:
@@ -138,10 +139,11 @@ def restoration_replicates(
     """Restoration R (U, K) of every encoder hook point per bootstrap replicate over the
     patching pairs (``weights`` (R, n)), from the pairs' moved norms {hook point: (U, K, n)} and
     total norms (K, n): the ratio of weighted means, 0 where the treatment moved nothing."""
-    total = np.tensordot(weights, totals, axes=(1, 1))  # (R, K)
+    total = np.tensordot(weights, totals, axes=(1, 1))  # (R, K) sums over the pairs
     out = []
     for r, row in enumerate(total):
-        safe = np.where(row > 1e-6, row, np.inf)
+        # ``patching.ratio``'s threshold is on the mean over pairs, not the sum
+        safe = np.where(row / weights[r].sum() > 1e-6, row, np.inf)
         out.append(
             {name: np.tensordot(m, weights[r], axes=(2, 0)) / safe for name, m in moved.items()}
         )

@@ -96,7 +96,9 @@ def perturbation_mode(settings: dict[str, Any], model: VAEAdapter) -> str:
     return settings["vq_perturbation"] if isinstance(model, DiscreteAdapter) else "set"
 
 
-def replicate_modularity(means: dict[str, np.ndarray], active: np.ndarray) -> dict[str, np.ndarray]:
+def with_modularity_replicates(
+    means: dict[str, np.ndarray], active: np.ndarray
+) -> dict[str, np.ndarray]:
     """``means`` with the replicates' activation effects (R, d, U per decoder layer) reduced to
     the modularity of each replicate (R,): all the metrics stage needs of them."""
     prefix = "replicates.activation_delta."
@@ -125,7 +127,7 @@ def _latent_perturbation(
         mode=mode,
         weights=out.arrays["bootstrap.weights"],
     )
-    means = replicate_modularity(means, active)
+    means = with_modularity_replicates(means, active)
     out.arrays.update(
         pixel_effect_norms=norms,
         values=np.asarray(values),
@@ -273,7 +275,7 @@ def _code_swaps(
         oracle,
         out.arrays["bootstrap.weights"],
     )
-    means = replicate_modularity(means, active)
+    means = with_modularity_replicates(means, active)
     out.arrays["swap.pixel_effect_norms"] = norms
     out.arrays["swap.candidates"] = candidates.codes.cpu().numpy()
     out.arrays["swap.fallback"] = candidates.fallback.cpu().numpy()

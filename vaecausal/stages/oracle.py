@@ -22,6 +22,7 @@ from vaecausal.interventions.oracle import (
     readable,
     save_oracle,
     split_indices,
+    surely_readable,
     train_oracle,
 )
 from vaecausal.models.device import choose_device
@@ -47,6 +48,9 @@ def run(
     log: Log,
     symmetries: dict[str, Any] | None = None,
 ) -> None:
+    """Train the oracle of the dataset prepared in ``prepared_dir`` (``settings``: the config's
+    ``oracle`` section; ``symmetries``: the dataset's look-alike values) and write it and its
+    report."""
     prepare_host(threads)
     device = choose_device()
     meta = read_meta(prepared_dir)
@@ -78,17 +82,23 @@ def run(
         )
         return accuracy
 
-    names = meta.factor_names
+    names, floor = meta.factor_names, oracle_settings.accuracy_floor
+    check_chance = chance_accuracy(factors[check], meta.factor_sizes, alike)
+
+    def done(accuracy: np.ndarray) -> bool:
+        return bool(surely_readable(accuracy, check_chance, len(check), floor).all())
+
     oracle, checks = train_oracle(
-        images, factors, meta.factor_sizes, train, oracle_settings, progress, on_check, len(check)
+        images, factors, meta.factor_sizes, train, oracle_settings, progress, on_check, done
     )
     accuracy = oracle_accuracy(oracle, images, factors, held_out, alike)
     chance = chance_accuracy(factors[held_out], meta.factor_sizes, alike)
-    reads = readable(accuracy, oracle_settings.accuracy_floor)
+    reads = readable(accuracy, chance, len(held_out), floor)
     report = {
         "dataset": meta.name,
         "factor_names": names,
         "held_out_accuracy": dict(zip(names, accuracy.tolist(), strict=True)),
+        # the best constant guess: the majority class (or look-alike value) of the images
         "chance": dict(zip(names, chance.tolist(), strict=True)),
         "accuracy_floor": oracle_settings.accuracy_floor,
         "readable": [n for n, r in zip(names, reads, strict=True) if r],
