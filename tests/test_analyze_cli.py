@@ -106,3 +106,12 @@ def test_a_model_as_users_have_it_runs_with_its_own_weights_and_declared_output(
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["n_latents"] == 32 and metrics["ces"] > 0
+
+
+def test_list_hooks_prints_the_candidates_with_units_and_needs_no_data(tmp_path):
+    result = _run("--factory", "tests.adapters.foreign:residual_vae", "--list-hooks")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "  * stem  (8, 16, 16)  8" in result.stdout
+    assert "decoder hook points (* chosen: 4)" in result.stdout
+    missing_out = _run("--factory", "tests.adapters.foreign:residual_vae", "--dataset", tmp_path)
+    assert missing_out.returncode == 2 and "--out is required" in missing_out.stderr

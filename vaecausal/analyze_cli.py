@@ -25,7 +25,7 @@ import numpy as np
 import yaml
 
 from vaecausal.adapters.checks import check_data, check_model_on_data
-from vaecausal.adapters.factory import build_model
+from vaecausal.adapters.factory import build_model, hook_point_listing
 from vaecausal.data.store import IMAGE_SIZE, StorePaths, read_meta
 
 
@@ -45,7 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--images", type=Path, help="images, .npy (N, 64, 64, C) uint8")
     parser.add_argument("--factors", type=Path, help="factor indices, .npy (N, K)")
     parser.add_argument("--dataset", type=Path, help="a prepared dataset folder instead")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--out", type=Path, help="output folder (required unless --list-hooks)")
+    parser.add_argument(
+        "--list-hooks",
+        action="store_true",
+        help="list the model's candidate hook points with their units, and stop",
+    )
+    parser.add_argument("--channels", type=int, default=1, help="image channels for --list-hooks")
     parser.add_argument("--categorical", nargs="*", default=[], help="unordered factors")
     parser.add_argument("--factor-names", nargs="*", help="default: the dataset's or factor<k>")
     parser.add_argument("--config", type=Path, help="YAML of settings over the default study's")
@@ -81,6 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.path.insert(0, os.getcwd())  # factories in the user's working directory
     from vaecausal.api import analyze  # torch and the stages, once the arguments are sound
 
+    if args.list_hooks:
+        shape = (args.channels, IMAGE_SIZE, IMAGE_SIZE)
+        try:
+            model = build_model(args.factory, args.weights, shape, args.output)
+        except ValueError as error:
+            parser.error(str(error))
+        print("\n".join(hook_point_listing(model, shape)))
+        return 0
+    if args.out is None:
+        parser.error("--out is required (unless --list-hooks)")
     images, factors, names = _data(parser, args)
     overrides = yaml.safe_load(args.config.read_text()) if args.config else None
     images = np.asarray(images)

@@ -21,7 +21,7 @@ import numpy as np
 import yaml
 
 from vaecausal.adapters.checks import check_data, check_model_on_data
-from vaecausal.adapters.factory import as_adapter
+from vaecausal.adapters.factory import as_adapter, hook_point_listing
 from vaecausal.adapters.protocol import DecoderOutput, VAEAdapter
 from vaecausal.config import deep_merge, load_study
 from vaecausal.data.store import (
@@ -113,6 +113,7 @@ def analyze(
     prepare_host(threads)
     adapter = place_network(adapter, choose_device()).eval()
     check_model_on_data(adapter, images)
+    log("\n".join(hook_point_listing(adapter, (int(images.shape[3]), IMAGE_SIZE, IMAGE_SIZE))))
     settings = default_settings(overrides)
     prepared = out / "data"
     meta = write_dataset(prepared, images, factors, factor_names)

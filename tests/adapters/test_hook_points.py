@@ -8,7 +8,13 @@ import torch
 from torch import nn
 
 from tests.adapters.foreign import residual_vae
-from vaecausal.adapters.hook_points import leaf_layers, match_hook_points, order_of_calls
+from vaecausal.adapters.factory import hook_point_listing
+from vaecausal.adapters.hook_points import (
+    leaf_layers,
+    match_hook_points,
+    order_of_calls,
+    pattern_regex,
+)
 from vaecausal.adapters.module import ModuleAdapter
 
 
@@ -23,6 +29,24 @@ def test_default_hook_points_are_each_sides_layers_in_the_order_they_run():
 def test_patterns_choose_hook_points_and_keep_the_order_they_run():
     model = ModuleAdapter(residual_vae(), encoder_hooks=["fc", "block.*", "stem"])
     assert model.encoder_hooks == ("stem", "block.inner", "block.outer", "fc")
+
+
+def test_a_star_matches_one_dotted_level_and_two_stars_any_depth():
+    outer = nn.Sequential()
+    outer.add_module("enc", nn.Sequential(nn.Conv2d(1, 2, 3), nn.Sequential(nn.ReLU())))
+    assert match_hook_points(outer, ["enc.*"], "encoder") == ["enc.0", "enc.1"]
+    assert match_hook_points(outer, ["enc.**"], "encoder") == ["enc.0", "enc.1", "enc.1.0"]
+    assert match_hook_points(outer, ["enc.[!0]"], "encoder") == ["enc.1"]
+    assert match_hook_points(outer, ["enc.?.?"], "encoder") == ["enc.1.0"]
+    assert pattern_regex("a.b").fullmatch("a.b") and not pattern_regex("a.b").fullmatch("axb")
+
+
+def test_the_candidate_hook_points_are_listed_with_their_units_and_the_chosen_marked():
+    model = ModuleAdapter(residual_vae(), encoder_hooks=["fc", "stem"])
+    lines = hook_point_listing(model, (1, 64, 64))
+    assert "encoder hook points (* chosen: 2); name, output per image, units:" in lines
+    assert "  * stem  (8, 16, 16)  8" in lines and "    block.inner  (8, 16, 16)  8" in lines
+    assert "  * expand  (2048,)  2048" in lines  # the decoder's defaults
 
 
 def test_leaf_layers_are_the_modules_holding_parameters():

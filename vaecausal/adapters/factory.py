@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from vaecausal.adapters.base import DEFAULT_IMAGE_SHAPE
+from vaecausal.adapters.hook_points import candidate_hook_points
 from vaecausal.adapters.module import ModuleAdapter
 from vaecausal.adapters.protocol import DecoderOutput, VAEAdapter
 
@@ -110,3 +111,25 @@ def load_weights(module: nn.Module, path: Path) -> None:
             "the factory returns)"
         )
     module.load_state_dict(state)
+
+
+@torch.no_grad()
+def hook_point_listing(model: VAEAdapter, image_shape: Sequence[int]) -> list[str]:
+    """Lines that list the model's candidate hook points per side, in the order they run, with
+    their output shape per image and units; '*' marks the ones the model uses."""
+    probe = torch.zeros(1, *image_shape, device=next(model.parameters()).device)
+    latents = model.encode_latents(probe)
+    root = user_module(model)
+    sides = (
+        ("encoder", model.encoder_hooks, lambda: model.encode_latents(probe)),
+        ("decoder", model.decoder_hooks, lambda: model.run_decoder(model.decoder_input(latents))),
+    )
+    lines = []
+    for side, chosen, run in sides:
+        lines.append(
+            f"{side} hook points (* chosen: {len(chosen)}); name, output per image, units:"
+        )
+        for name, shape, units in candidate_hook_points(root, run):
+            mark = "*" if name in chosen else " "
+            lines.append(f"  {mark} {name}  {shape}  {units}")
+    return lines

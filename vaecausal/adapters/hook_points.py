@@ -1,13 +1,15 @@
 """Choosing a foreign model's hook points by name or pattern, and checking them on a probe pass.
 
 A hook point must be a submodule that runs exactly once per encoding (or decoding) and outputs a
-tensor: patching replaces that one output. Patterns are shell-style (``fnmatch``) over the dotted
-submodule names; ``*`` also crosses dots. The hook points are returned in the order they run.
+tensor: patching replaces that one output. Patterns are shell-style over the dotted submodule
+names, one level at a time: ``*`` matches within one name (``encoder.*`` is ``encoder.conv1``, not
+``encoder.conv1.norm``), ``**`` any number of levels (``encoder.**``), ``?`` one character,
+``[...]`` a character class. The hook points are returned in the order they run.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from collections.abc import Callable, Sequence
 
 import torch
@@ -24,13 +26,39 @@ def leaf_layers(module: nn.Module) -> list[str]:
     ]
 
 
+def pattern_regex(pattern: str) -> re.Pattern[str]:
+    """The regular expression of a hook point pattern (see the module's docstring): ``**`` any
+    run of characters, ``*`` and ``?`` never a dot, ``[...]`` kept as a class."""
+    parts, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            parts.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            parts.append("[^.]*")
+            i += 1
+        elif pattern[i] == "?":
+            parts.append("[^.]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1 : end]
+            parts.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end + 1
+        else:
+            parts.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(parts))
+
+
 def match_hook_points(root: nn.Module, patterns: Sequence[str], side: str) -> list[str]:
     """Names of ``root``'s submodules matching any of ``patterns``; a pattern that matches
     nothing is refused, naming the submodules there are."""
     names = [name for name, _ in root.named_modules() if name]
     chosen: list[str] = []
     for pattern in patterns:
-        matched = [name for name in names if fnmatch.fnmatchcase(name, pattern)]
+        regex = pattern_regex(pattern)
+        matched = [name for name in names if regex.fullmatch(name)]
         if not matched:
             shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
             raise ValueError(
@@ -71,3 +99,37 @@ def order_of_calls(
                 f"{side} hook point '{name}' outputs {type(seen[0]).__name__}, not a tensor"
             )
     return tuple(sorted(names, key=started.index))
+
+
+def output_units(output: torch.Tensor) -> int:
+    """Units of a hook point's output (B, ...): channels of a map, features of a vector."""
+    return int(output.shape[1]) if output.dim() > 1 else 1
+
+
+def candidate_hook_points(
+    root: nn.Module, run: Callable[[], object]
+) -> list[tuple[str, tuple[int, ...], int]]:
+    """Every submodule that runs exactly once during ``run()`` and outputs a tensor, in the
+    order it runs: (name, output shape per input, units). The hook points a user can choose."""
+    outputs: dict[str, list[object]] = {}
+    started: list[str] = []
+    handles = []
+    for name, module in root.named_modules():
+        if not name:
+            continue
+        outputs[name] = []
+        handles.append(module.register_forward_pre_hook(lambda *_a, n=name: started.append(n)))
+        handles.append(
+            module.register_forward_hook(lambda _m, _i, out, n=name: outputs[n].append(out))
+        )
+    try:
+        run()
+    finally:
+        for handle in handles:
+            handle.remove()
+    found = []
+    for name in dict.fromkeys(started):
+        seen = outputs[name]
+        if len(seen) == 1 and isinstance(seen[0], torch.Tensor):
+            found.append((name, tuple(seen[0].shape[1:]), output_units(seen[0])))
+    return found
