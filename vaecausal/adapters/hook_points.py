@@ -69,11 +69,11 @@ def match_hook_points(root: nn.Module, patterns: Sequence[str], side: str) -> li
     return chosen
 
 
-def order_of_calls(
-    root: nn.Module, names: Sequence[str], run: Callable[[], object], side: str
-) -> tuple[str, ...]:
-    """``names`` in the order their submodules start running during ``run()``; refuses a hook
-    point that does not run, runs more than once or outputs something other than a tensor."""
+def recorded_calls(
+    root: nn.Module, names: Sequence[str], run: Callable[[], object]
+) -> tuple[list[str], dict[str, list[object]]]:
+    """During ``run()``, the named submodules in the order they start (a name per start) and
+    each one's outputs."""
     started: list[str] = []
     outputs: dict[str, list[object]] = {name: [] for name in names}
     handles = []
@@ -88,6 +88,15 @@ def order_of_calls(
     finally:
         for handle in handles:
             handle.remove()
+    return started, outputs
+
+
+def order_of_calls(
+    root: nn.Module, names: Sequence[str], run: Callable[[], object], side: str
+) -> tuple[str, ...]:
+    """``names`` in the order their submodules start running during ``run()``; refuses a hook
+    point that does not run, runs more than once or outputs something other than a tensor."""
+    started, outputs = recorded_calls(root, names, run)
     for name, seen in outputs.items():
         if len(seen) != 1:
             raise ValueError(
@@ -111,22 +120,8 @@ def candidate_hook_points(
 ) -> list[tuple[str, tuple[int, ...], int]]:
     """Every submodule that runs exactly once during ``run()`` and outputs a tensor, in the
     order it runs: (name, output shape per input, units). The hook points a user can choose."""
-    outputs: dict[str, list[object]] = {}
-    started: list[str] = []
-    handles = []
-    for name, module in root.named_modules():
-        if not name:
-            continue
-        outputs[name] = []
-        handles.append(module.register_forward_pre_hook(lambda *_a, n=name: started.append(n)))
-        handles.append(
-            module.register_forward_hook(lambda _m, _i, out, n=name: outputs[n].append(out))
-        )
-    try:
-        run()
-    finally:
-        for handle in handles:
-            handle.remove()
+    names = [name for name, _ in root.named_modules() if name]
+    started, outputs = recorded_calls(root, names, run)
     found = []
     for name in dict.fromkeys(started):
         seen = outputs[name]

@@ -8,7 +8,7 @@ columns exists, and a metric that no run reports is left out of the tables rathe
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -69,6 +69,16 @@ INTERVAL_METRICS = (
 INTERVAL_COLUMNS = tuple(
     f"{metric}_ci_{part}" for metric in INTERVAL_METRICS for part in ("low", "high", "n")
 )
+
+
+def readable_records(paths: Iterable[str | Path]) -> Iterator[dict]:
+    """The whole ``metrics.json`` of every path that can be read (the tables stage reports the
+    unreadable ones; tables built from runs skip them)."""
+    for path in paths:
+        try:
+            yield json.loads(Path(path).read_text())
+        except (OSError, ValueError):
+            continue
 
 
 def read_record(path: str | Path) -> dict:

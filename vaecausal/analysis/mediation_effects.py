@@ -9,13 +9,12 @@ says why, so nobody reads a ratio of noise to noise as a result.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
-from vaecausal.analysis.aggregate import RUN_KEYS
+from vaecausal.analysis.aggregate import RUN_KEYS, readable_records
 
 ESTIMATES = ["te", "te_se", "te_ci_low", "te_ci_high", "te_p"]
 COLUMNS = [*RUN_KEYS, "treatment", "outcome_latent", "pairs", *ESTIMATES]
@@ -62,12 +61,7 @@ def run_rows(record: dict) -> list[dict]:
 def mediation_effects(paths: Iterable[str | Path]) -> pd.DataFrame:
     """The table over every readable ``metrics.json`` in ``paths`` (unreadable ones are
     reported by the tables stage already, and skipped here)."""
-    rows = []
-    for path in paths:
-        try:
-            rows += run_rows(json.loads(Path(path).read_text()))
-        except (OSError, ValueError):
-            continue
+    rows = [row for record in readable_records(paths) for row in run_rows(record)]
     table = pd.DataFrame(rows)
     if table.empty:
         return pd.DataFrame(columns=[*COLUMNS, "note"])

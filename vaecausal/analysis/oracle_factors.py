@@ -10,11 +10,12 @@ recorded the accuracies but still scored every factor: their ``used_in_specifici
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+
+from vaecausal.analysis.aggregate import readable_records
 
 STEM = "oracle_factors"
 DATASET_KEYS = ["dataset", "dataset_label"]
@@ -62,12 +63,7 @@ def oracle_factors(paths: Iterable[str | Path]) -> pd.DataFrame:
     """The table over every readable ``metrics.json`` in ``paths``: runs of a dataset share its
     oracle, so they collapse to one row per factor, ``runs`` counting them (runs that disagree,
     e.g. scored by an older oracle, keep rows of their own). Factors stay in the oracle's order."""
-    rows = []
-    for path in paths:
-        try:
-            rows += run_rows(json.loads(Path(path).read_text()))
-        except (OSError, ValueError):
-            continue
+    rows = [row for record in readable_records(paths) for row in run_rows(record)]
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
     table = pd.DataFrame(rows)
