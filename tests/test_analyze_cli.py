@@ -49,13 +49,18 @@ def test_a_factory_and_weights_on_a_prepared_dataset_give_the_run_files(
     result = _run(
         "--factory", "tests.adapters.foreign:residual_vae", "--weights", weights,
         "--dataset", tiny_dsprites, "--out", out, "--categorical", "shape",
-        "--config", config,
+        "--config", config, "--latents", "top_kl", "--top-k", "2", "--max-units", "8",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "plan of the manipulations" in result.stderr
     names = {p.name for p in out.iterdir()}
     assert {"effects.npz", "interventions.parquet", "metrics.json", "figures"} <= names
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dci_factors"][0] == "shape" and metrics["ces"] > 0
+    assert metrics["n_analysed"] == 2 and "top_k 2" in metrics["latent_selection"]
+    units = metrics["patched_units"]
+    assert all(u["patched"] == min(8, u["of"]) for u in units.values())
+    assert any(u["of"] > 8 for u in units.values())  # a subset was patched
     model = ModuleAdapter(residual_vae())
     model.module.load_state_dict(torch.load(weights))
     with np.load(out / "latents.npz") as cached:
@@ -63,6 +68,20 @@ def test_a_factory_and_weights_on_a_prepared_dataset_give_the_run_files(
         with torch.no_grad():
             mean = model.encode_latents(x.permute(0, 3, 1, 2).float() / 255)
         np.testing.assert_allclose(cached["eval_latents"][:4], mean.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_a_plan_over_max_minutes_is_refused_with_exit_status_3_before_the_oracle(
+    tiny_dsprites, tmp_path
+):
+    out = tmp_path / "out"
+    result = _run(
+        "--factory", "tests.adapters.foreign:residual_vae", "--dataset", tiny_dsprites,
+        "--out", out, "--max-minutes", "0.000001",
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert "over the budget of 1e-06 min; the costliest" in result.stderr
+    assert "plan of the manipulations" in result.stderr
+    assert not (out / "oracle.pt").exists()
 
 
 def test_a_factory_that_cannot_be_imported_is_refused(tiny_dsprites, tmp_path):

@@ -4,6 +4,7 @@ project, written as the pipeline writes a run.
     vaecausal-analyze --factory my_models:build [--weights model.pt]
         (--images images.npy --factors factors.npy | --dataset prepared_dir) --out DIR
         [--categorical shape ...] [--factor-names ...] [--config overrides.yaml] [--name NAME]
+        [--max-minutes M] [--latents all|active|top_kl] [--top-k K] [--max-units U]
 
 The factory (``module:function``, importable from the current directory) returns a
 ``VAEAdapter`` or a module with ``encode`` / ``decode`` methods; the weights are its module's
@@ -11,6 +12,9 @@ The factory (``module:function``, importable from the current directory) returns
 cannot be imported, hook names that match nothing, a decoder whose images are not the data's,
 codes of the wrong width, images and factors of different lengths) stops the command before any
 work, with the problem named.
+Before any manipulation the plan of the work is printed (hook points and units, latents, image
+passes, estimated time); a plan estimated over ``--max-minutes`` is refused (exit status 3) with
+the settings that shrink it, before the oracle is trained.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
 
 from vaecausal.adapters.checks import check_data, check_model_on_data
 from vaecausal.adapters.factory import build_model, hook_point_listing
+from vaecausal.config import deep_merge
 from vaecausal.data.store import IMAGE_SIZE, StorePaths, read_meta
 
 
@@ -56,6 +62,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--factor-names", nargs="*", help="default: the dataset's or factor<k>")
     parser.add_argument("--config", type=Path, help="YAML of settings over the default study's")
     parser.add_argument("--name", default="model", help="the model's name in tables and figures")
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        help="refuse, before the oracle and the manipulations, a plan estimated over this",
+    )
+    parser.add_argument(
+        "--latents",
+        choices=["all", "active", "top_kl"],
+        help="latents to perturb and patch (interventions.latents.mode; default all)",
+    )
+    parser.add_argument("--top-k", type=int, help="latents kept by --latents top_kl")
+    parser.add_argument(
+        "--max-units", type=int, help="units patched per hook point, a seeded random subset"
+    )
     parser.add_argument("--threads", type=int, default=1)
     return parser
 
@@ -81,11 +101,26 @@ def _data(
     return arrays[0], np.asarray(arrays[1]), args.factor_names
 
 
+def _scope_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings ``--latents``, ``--top-k`` and ``--max-units`` stand for."""
+    latents = {
+        key: value
+        for key, value in (("mode", args.latents), ("top_k", args.top_k))
+        if value is not None
+    }
+    interventions: dict[str, Any] = {"latents": latents} if latents else {}
+    if args.max_units is not None:
+        interventions["patching"] = {"max_units": args.max_units}
+    return {"interventions": interventions} if interventions else {}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     sys.path.insert(0, os.getcwd())  # factories in the user's working directory
-    from vaecausal.api import analyze  # torch and the stages, once the arguments are sound
+    # torch and the stages, once the arguments are sound
+    from vaecausal.api import analyze
+    from vaecausal.interventions.plan import OverBudget
 
     if args.list_hooks:
         shape = (args.channels, IMAGE_SIZE, IMAGE_SIZE)
@@ -98,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out is None:
         parser.error("--out is required (unless --list-hooks)")
     images, factors, names = _data(parser, args)
-    overrides = yaml.safe_load(args.config.read_text()) if args.config else None
+    overrides = deep_merge(
+        yaml.safe_load(args.config.read_text()) if args.config else {}, _scope_overrides(args)
+    )
     images = np.asarray(images)
     try:  # every check before any work; errors later are the analysis's own, with tracebacks
         check_data(images, factors)
@@ -107,18 +144,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_model_on_data(model, images)
     except ValueError as error:
         parser.error(str(error))
-    metrics = analyze(
-        model,
-        images,
-        factors,
-        args.out,
-        factor_names=names,
-        categorical=args.categorical,
-        overrides=overrides,
-        name=args.name,
-        threads=args.threads,
-        log=lambda message: print(message, file=sys.stderr),
-    )
+    try:
+        metrics = analyze(
+            model,
+            images,
+            factors,
+            args.out,
+            factor_names=names,
+            categorical=args.categorical,
+            overrides=overrides,
+            name=args.name,
+            threads=args.threads,
+            log=lambda message: print(message, file=sys.stderr),
+            max_minutes=args.max_minutes,
+        )
+    except OverBudget as refusal:
+        print(f"vaecausal-analyze: {refusal}", file=sys.stderr)
+        return 3
     print(f"CES {metrics['ces']}; DCI {metrics['dci_disentanglement']:.3f}; results in {args.out}")
     return 0
 

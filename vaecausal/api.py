@@ -31,6 +31,8 @@ from vaecausal.data.store import (
     read_meta,
     write_factors_and_meta,
 )
+from vaecausal.interventions.oracle import OracleSettings
+from vaecausal.interventions.plan import check_budget
 from vaecausal.models.device import choose_device, place_network
 from vaecausal.models.host import prepare_host
 from vaecausal.stages import cache_activations, intervene, metrics, oracle, run_figures
@@ -98,10 +100,14 @@ def analyze(
     threads: int = 1,
     log: Log = print,
     output: DecoderOutput = "logits",
+    max_minutes: float | None = None,
 ) -> dict[str, Any]:
     """Analyse ``model`` on ``images`` / ``factors``; returns ``metrics.json``'s content.
     ``output`` declares what a plain module's decoder returns (logits, probabilities, or tanh
-    images in [-1, 1]); an adapter declares its own.
+    images in [-1, 1]); an adapter declares its own. Before any manipulation the plan of the
+    work is logged (hook points and units, latents, image passes, estimated time); with
+    ``max_minutes`` a plan estimated over it is refused (``OverBudget``, a ``ValueError``
+    naming the settings that shrink it) before the oracle is trained.
 
     Writes to ``out_dir``: ``data/`` (the prepared dataset), ``oracle.pt``, ``oracle.json``,
     ``latents.npz``, ``activations.npz``, ``interventions.parquet`` (the tidy table),
@@ -120,7 +126,9 @@ def analyze(
     unknown = sorted(set(categorical) - set(meta.factor_names))
     if unknown:
         raise ValueError(f"categorical factor(s) {unknown} are not among {meta.factor_names}")
-    return analyze_prepared(adapter, prepared, out, list(categorical), settings, name, threads, log)
+    return analyze_prepared(
+        adapter, prepared, out, list(categorical), settings, name, threads, log, max_minutes
+    )
 
 
 def analyze_prepared(
@@ -132,19 +140,13 @@ def analyze_prepared(
     name: str,
     threads: int,
     log: Log,
+    max_minutes: float | None = None,
 ) -> dict[str, Any]:
-    """``analyze`` on a prepared dataset folder, the model checked and placed."""
+    """``analyze`` on a prepared dataset folder, the model checked and placed: the codes cached,
+    the plan logged and held to ``max_minutes``, then the oracle, the manipulations, the
+    metrics and the figures."""
     out.mkdir(parents=True, exist_ok=True)
     evaluation, scoring = settings["evaluation"], settings["metrics"]["dci"]
-    oracle.run(
-        prepared,
-        out / "oracle.pt",
-        out / "oracle.json",
-        settings["oracle"],
-        threads,
-        log,
-        dataset_symmetries(prepared),
-    )
     cache_activations.cache(
         model,
         prepared,
@@ -156,6 +158,27 @@ def analyze_prepared(
         scoring["n_train"] + scoring["n_test"],
         scoring["seed"],
         log,
+    )
+    planned = intervene.scope(
+        model,
+        out / "latents.npz",
+        prepared,
+        settings["interventions"],
+        evaluation["split_seed"],
+        settings["metrics"]["active_kl_threshold"],
+        categorical,
+        OracleSettings(**settings["oracle"]),
+    )
+    log("\n".join(planned.plan.lines()))
+    check_budget(planned.plan, max_minutes)
+    oracle.run(
+        prepared,
+        out / "oracle.pt",
+        out / "oracle.json",
+        settings["oracle"],
+        threads,
+        log,
+        dataset_symmetries(prepared),
     )
     identity = {"architecture": name, "seed": 0, "dataset": prepared.name}
     intervene.intervene(
@@ -171,6 +194,7 @@ def analyze_prepared(
         categorical,
         identity,
         log,
+        planned,
     )
     summary = out / "train_summary.json"
     summary.write_text(json.dumps({"seconds": None, "trained": "outside the project"}))

@@ -14,6 +14,7 @@ from vaecausal.interventions.latent_perturbation import (
     perturbation_targets,
     perturbed_codes,
 )
+from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.models.device import place_network
 from vaecausal.models.network import GaussianVAE
 from vaecausal.models.vq_vae import VQVAE
@@ -153,3 +154,25 @@ def test_code_changes_match_quantising_every_perturbed_code(mode):
         assert changed[b, i, k] == (after[i] != before[b, i]).item()
         assert torch.equal(after[np.arange(3) != i], before[b, np.arange(3) != i])
     assert 0 < changed[:, :, [1, 3]].mean() < 1  # a move of 0.3 std: some snap back, some not
+
+
+@pytest.mark.parametrize("mode", ["set", "additive"])
+def test_perturbing_some_latents_gives_their_full_run_effects_and_nan_for_the_others(mode):
+    model = _model_ignoring_latent(1)
+    mu = np.random.default_rng(3).normal(size=(6, 4)).astype(np.float32)
+    weights = np.random.default_rng(4).multinomial(6, np.full(6, 1 / 6), size=5)
+    oracle = place_network(FactorOracle(1, [3, 2]), torch.device("cpu")).eval()
+    analysed = np.array([True, False, False, True])
+    kwargs = {"oracle": oracle, "mode": mode, "weights": weights}
+    full_norms, full = latent_perturbation(model, mu, [-1.0, 2.0], 5, **kwargs)
+    norms, some = latent_perturbation(model, mu, [-1.0, 2.0], 5, analysed=analysed, **kwargs)
+    np.testing.assert_allclose(norms[:, analysed], full_norms[:, analysed], rtol=1e-5)
+    assert np.isnan(norms[:, ~analysed]).all()
+    assert set(some) == set(full)
+    for key, value in full.items():
+        axis = 1 if key.startswith("replicates.") else 0
+        kept = np.take(some[key], np.flatnonzero(analysed), axis=axis)
+        np.testing.assert_allclose(
+            kept, np.take(value, np.flatnonzero(analysed), axis=axis), rtol=1e-4, atol=1e-7
+        )
+        assert np.isnan(np.take(some[key], np.flatnonzero(~analysed), axis=axis)).all(), key

@@ -117,3 +117,19 @@ def test_decoder_patching_of_a_collapsed_model_is_all_undefined():
     result = decoder_patching(_model(), latents, torch.zeros(4), patched_latents=[])
     assert result["decoder.fc2"].shape == (1024, 4) and result["decoder.deconv1"].shape == (64, 4)
     assert all(np.isnan(r).all() for r in result.values())
+
+
+def test_patching_a_subset_of_units_gives_their_rows_of_patching_every_unit():
+    model, family = _model(), _family()
+    units = {"encoder.conv2": np.array([1, 7, 30]), "encoder.fc": np.array([0, 255])}
+    every = encoder_restoration(model, family)
+    some = encoder_restoration(model, family, units=units)
+    for name, moved in some.moved.items():
+        expected = every.moved[name][units[name]] if name in units else every.moved[name]
+        np.testing.assert_allclose(moved, expected, rtol=1e-5, atol=1e-7)
+    latents = torch.randn(2, 4, generator=torch.Generator().manual_seed(5))
+    decoder_units = {"decoder.fc2": np.array([3, 500, 1023])}
+    full = decoder_patching(model, latents, torch.full((4,), 2.0), [0, 2])
+    part = decoder_patching(model, latents, torch.full((4,), 2.0), [0, 2], units=decoder_units)
+    np.testing.assert_allclose(part["decoder.fc2"], full["decoder.fc2"][[3, 500, 1023]], rtol=1e-5)
+    assert part["decoder.fc1"].shape == full["decoder.fc1"].shape

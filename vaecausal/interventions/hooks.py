@@ -50,3 +50,15 @@ def unit_view(activation: torch.Tensor, linear: bool) -> torch.Tensor:
 
 def n_units(model: VAEAdapter, name: str, activation: torch.Tensor) -> int:
     return unit_view(activation[:1], is_linear(model, name)).shape[1]
+
+
+@torch.no_grad()
+def unit_counts(model: VAEAdapter, probe: torch.Tensor) -> dict[str, int]:
+    """Units of every encoder and decoder hook point, in the order they run, from one pass of
+    ``probe`` (a batch of images)."""
+    with captured(model, [*model.encoder_hooks, *model.decoder_hooks]) as acts:
+        model.run_decoder(model.decoder_input(model.encode_latents(probe)))
+    return {
+        name: n_units(model, name, acts[name])
+        for name in (*model.encoder_hooks, *model.decoder_hooks)
+    }

@@ -29,6 +29,7 @@ from vaecausal.interventions.decoder_effects import (
     measure_decoder_change,
 )
 from vaecausal.interventions.oracle import FactorOracle
+from vaecausal.interventions.selection import spread
 
 PERTURBATION_MODES = ("additive", "set")
 
@@ -43,15 +44,20 @@ def perturbation_targets(
     return centre.unsqueeze(value_axis) + shaped * scale.unsqueeze(value_axis)
 
 
-def perturbed_codes(z: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Every single-latent perturbation of ``z`` (B, d, ...): (B, d, V, d, ...) with
-    [b, i, k] = z[b] whose latent i is replaced by ``targets[i, k]`` (targets shared by every
-    code, (d, V, ...)) or by ``targets[b, i, k]`` (each code's own, (B, d, V, ...))."""
+def perturbed_codes(
+    z: torch.Tensor, targets: torch.Tensor, chosen: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Every single-latent perturbation of ``z`` (B, d, ...) of the ``chosen`` latents (m,)
+    (all d by default): (B, m, V, d, ...) with [b, j, k] = z[b] whose latent i = chosen[j] is
+    replaced by ``targets[i, k]`` (targets shared by every code, (d, V, ...)) or by
+    ``targets[b, i, k]`` (each code's own, (B, d, V, ...))."""
     batch, d = z.shape[:2]
+    latent = torch.arange(d, device=z.device) if chosen is None else chosen
     targets = targets.expand(batch, *targets.shape[targets.dim() - z.dim() :])
-    codes = z[:, None, None].repeat(1, d, targets.shape[2], *([1] * (z.dim() - 1)))
-    latent = torch.arange(d, device=z.device)
-    codes[:, latent, :, latent] = targets.transpose(0, 1)
+    codes = z[:, None, None].repeat(1, len(latent), targets.shape[2], *([1] * (z.dim() - 1)))
+    codes[:, torch.arange(len(latent), device=z.device), :, latent] = targets[:, latent].transpose(
+        0, 1
+    )
     return codes
 
 
@@ -75,9 +81,10 @@ class Perturbation:
         """Latent i's value after grid value k alone: (B, d, ...) when additive, else (d, ...)."""
         return self.targets(z).select(-self.scale.dim(), k)
 
-    def codes(self, z: torch.Tensor) -> torch.Tensor:
-        """Every perturbed code of ``z``, (B, d, V, d, ...)."""
-        return perturbed_codes(z, self.targets(z))
+    def codes(self, z: torch.Tensor, chosen: torch.Tensor | None = None) -> torch.Tensor:
+        """Every perturbed code of ``z`` of the ``chosen`` latents (m,; all d by default),
+        (B, m, V, d, ...)."""
+        return perturbed_codes(z, self.targets(z), chosen)
 
 
 def grid_perturbation(
@@ -101,31 +108,41 @@ def latent_perturbation(
     hooks: tuple[str, ...] | None = None,
     mode: str = "set",
     weights: np.ndarray | None = None,
+    analysed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """(pixel effect norms (N, d, V), mean factor effects (with an oracle) and activation effects
     at ``hooks`` (every decoder hook point by default), as ``EffectSums.means``) of the
-    perturbations in ``mode``; with bootstrap ``weights`` (R, N) also per replicate."""
+    perturbations in ``mode``; with bootstrap ``weights`` (R, N) also per replicate. Only the
+    ``analysed`` latents (a mask; all by default) are perturbed: the others' entries are NaN."""
     device = model_device(model)
     all_latents = torch.as_tensor(latents, device=device)
     perturbation = grid_perturbation(model, all_latents, values, mode)
     n, d, n_values = latents.shape[0], latents.shape[1], len(values)
-    per_call = images_per_call(decode_batch, d * n_values)
-    norms = np.empty((n, d, n_values), dtype=np.float32)
-    sums = EffectSums.over_codes(d, weights, device)
+    chosen = np.arange(d) if analysed is None else np.flatnonzero(analysed)
+    chosen_t, m = torch.as_tensor(chosen, device=device), len(chosen)
+    per_call = images_per_call(decode_batch, m * n_values)
+    norms = np.empty((n, m, n_values), dtype=np.float32)
+    sums = EffectSums.over_codes(m, weights, device)
     for start in range(0, n, per_call):
         z = all_latents[start : start + per_call]
-        changed = model.decoder_input(perturbation.codes(z).flatten(0, 2))
+        changed = model.decoder_input(perturbation.codes(z, chosen_t).flatten(0, 2))
         change = measure_decoder_change(
             model,
             model.decoder_input(z),
-            changed.reshape(len(z), d, n_values, *changed.shape[1:]),
+            changed.reshape(len(z), m, n_values, *changed.shape[1:]),
             oracle,
             sums,
             hooks,
             start,
         )
         norms[start : start + len(z)] = change.cpu().numpy()
-    return norms, sums.means()
+    means = sums.means()
+    if m == d:
+        return norms, means
+    return spread(norms, chosen, d, axis=1), {
+        key: spread(value, chosen, d, axis=1 if key.startswith("replicates.") else 0)
+        for key, value in means.items()
+    }
 
 
 @torch.no_grad()

@@ -28,7 +28,7 @@ mediates everything (layer NIE = TE, NDE = 0): a law the tests check, not a find
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -169,10 +169,14 @@ class Mediation:
 
 @torch.no_grad()
 def mediate(
-    model: VAEAdapter, family: PairFamily, y: Outcome, max_elements: int = 2**25
+    model: VAEAdapter,
+    family: PairFamily,
+    y: Outcome,
+    max_elements: int = 2**25,
+    units: Mapping[str, np.ndarray] | None = None,
 ) -> Mediation:
-    """TE, and NIE and NDE of every encoder unit and hook point, on ``family``'s pairs, with
-    the outcome ``y``."""
+    """TE, and NIE and NDE of every encoder unit (or of the indices ``units[name]``) and hook
+    point, on ``family``'s pairs, with the outcome ``y``."""
     control, control_acts = encoder_run(model, family.control)
     treated, treated_acts = encoder_run(model, family.treated)
     y_control = y(control)
@@ -191,14 +195,27 @@ def mediate(
         linear = is_linear(model, name)
         from_control = encoder_resume(model, name, family.control)
         from_treated = encoder_resume(model, name, family.treated)
+        chosen = (units or {}).get(name)
         nie = patched_outcomes(
-            from_control, control_acts[name], treated_acts[name], linear, per_pair, max_elements
+            from_control,
+            control_acts[name],
+            treated_acts[name],
+            linear,
+            per_pair,
+            max_elements,
+            chosen,
         )  # (U, n)
         result.nie_units[name] = nie.mean(1).cpu().numpy()
         result.pair_unit_nie_sums[name] = nie.sum(0).cpu().numpy()
         result.nde_units[name] = (
             patched_outcomes(
-                from_treated, treated_acts[name], control_acts[name], linear, effect, max_elements
+                from_treated,
+                treated_acts[name],
+                control_acts[name],
+                linear,
+                effect,
+                max_elements,
+                chosen,
             )
             .cpu()
             .numpy()
@@ -233,28 +250,36 @@ def mediation_analysis(
     eval_latents: torch.Tensor,
     active: np.ndarray,
     n_measure: int,
+    units: Mapping[str, np.ndarray] | None = None,
 ) -> list[Mediation]:
     """Mediation of every treatment, measured on its first ``n_measure`` pairs with the outcome
     chosen on others (``split_pairs``); ``eval_latents`` give the latents' spread. A model with
-    no active latent has nothing to mediate: its results are undefined (``no_outcome``)."""
+    no active latent has nothing to mediate: its results are undefined (``no_outcome``). With
+    ``units``, only those units of each hook point are patched."""
     latent_std = as_slots(eval_latents).std(0)
     results = []
     for family in families:
         selection, measurement = split_pairs(family, n_measure)
         if not active.any():
-            results.append(no_outcome(model, measurement))
+            results.append(no_outcome(model, measurement, units))
             continue
-        results.append(mediate(model, measurement, outcome(model, selection, latent_std, active)))
+        y = outcome(model, selection, latent_std, active)
+        results.append(mediate(model, measurement, y, units=units))
     return results
 
 
 @torch.no_grad()
-def no_outcome(model: VAEAdapter, family: PairFamily) -> Mediation:
+def no_outcome(
+    model: VAEAdapter, family: PairFamily, patched: Mapping[str, np.ndarray] | None = None
+) -> Mediation:
     """The mediation of a model without an active latent (posterior collapse): no latent
     carries the treatment's effect, so TE and every NIE and NDE are undefined (NaN), outcome -1."""
     latents, acts = encoder_run(model, family.control[:1])
     units = {
-        name: np.full(unit_view(a, is_linear(model, name)).shape[1], np.nan)
+        name: np.full(
+            len((patched or {}).get(name, range(unit_view(a, is_linear(model, name)).shape[1]))),
+            np.nan,
+        )
         for name, a in acts.items()
     }
     layers = dict.fromkeys(model.encoder_hooks, math.nan)

@@ -15,8 +15,9 @@ what can be told (orientation modulo the shape's period), not on a guess between
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +219,26 @@ def train_oracle(
             if done(checks[-1].accuracy):
                 break
     return oracle.eval(), checks
+
+
+def seconds_per_step(
+    images: BatchGatherer,
+    factors: np.ndarray,
+    factor_sizes: Sequence[int],
+    settings: OracleSettings,
+) -> float:
+    """Seconds of one training step of the oracle at ``settings``' batch size, timed over
+    three steps after a first (for the cost plan, before the oracle is trained)."""
+    times: list[float] = []
+
+    def record(_step: int, loss: torch.Tensor) -> None:
+        loss.item()  # waits for the step on an accelerator
+        times.append(time.perf_counter())
+
+    train_oracle(
+        images, factors, factor_sizes, np.arange(len(images)), replace(settings, steps=4), record
+    )
+    return (times[-1] - times[0]) / (len(times) - 1)
 
 
 @torch.no_grad()

@@ -139,6 +139,38 @@ def input_pairs(
     return families
 
 
+def directed_treatments(
+    factor_names: Sequence[str], factor_sizes: Sequence[int], categorical: Collection[str] = ()
+) -> list[tuple[str, int, int | None]]:
+    """(name, factor, contrast value) of mediation's treatments on a complete grid: per ordered
+    factor that varies, "<factor> up" (value None); per categorical factor and value b > 0,
+    "<factor> 0->b"."""
+    treatments: list[tuple[str, int, int | None]] = []
+    for k, name in enumerate(factor_names):
+        if factor_sizes[k] < 2:
+            continue
+        if name in categorical:
+            treatments += [(f"{name} 0->{b}", k, b) for b in range(1, factor_sizes[k])]
+        else:
+            treatments.append((f"{name} up", k, None))
+    return treatments
+
+
+def family_and_treatment_names(
+    factors: np.ndarray,
+    factor_names: Sequence[str],
+    factor_sizes: Sequence[int],
+    categorical: Collection[str] = (),
+) -> tuple[list[str], list[str]]:
+    """The names of input manipulation's families and of mediation's treatments, known before
+    any image is gathered (for the cost plan): factors and directed treatments on a complete
+    grid, the input transforms off one."""
+    if not FactorGrid(factors, factor_sizes).complete:
+        return list(TRANSFORMS), list(TRANSFORMS)
+    varying = [name for name, size in zip(factor_names, factor_sizes, strict=True) if size >= 2]
+    return varying, [t[0] for t in directed_treatments(factor_names, factor_sizes, categorical)]
+
+
 def mediation_pairs(
     images: BatchGatherer,
     factors: np.ndarray,
@@ -164,18 +196,15 @@ def mediation_pairs(
     if unknown:
         raise ValueError(f"categorical factors {sorted(unknown)} are not factors of the dataset")
     rows = factors[indices]
-    treatments: list[tuple[str, tuple[np.ndarray, np.ndarray]]] = []
-    for k, name in enumerate(factor_names):
-        if factor_sizes[k] < 2:
-            continue
-        if name in categorical:
-            treatments += [
-                (f"{name} 0->{b}", grid.contrast(rows, k, 0, b)) for b in range(1, factor_sizes[k])
-            ]
-        else:
-            treatments.append(
-                (f"{name} up", grid.moved_up(rows, k, np.random.default_rng([seed, k])))
-            )
+    treatments = [
+        (
+            name,
+            grid.moved_up(rows, k, np.random.default_rng([seed, k]))
+            if b is None
+            else grid.contrast(rows, k, 0, b),
+        )
+        for name, k, b in directed_treatments(factor_names, factor_sizes, categorical)
+    ]
     sources = [
         (name, np.stack([grid.index_of(control), grid.index_of(treated)], axis=1))
         for name, (control, treated) in treatments

@@ -14,7 +14,7 @@ Decoder side, per latent i and pairs (z, z^{i<-v}): R[L, u, i] with the image as
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,17 +37,20 @@ def patched_outcomes(
     linear: bool,
     reduce: Callable[[torch.Tensor], torch.Tensor],
     max_elements: int,
+    units: np.ndarray | None = None,
 ) -> torch.Tensor:
-    """``reduce`` of the outcomes of ``base`` (n, ...) with each unit in turn taken from
-    ``source``; ``resume`` maps a hook point's activation to the outcome. Returns reduce's
-    results stacked over units: reduce gets (u, n, ...) outcomes and returns (u, ...)."""
+    """``reduce`` of the outcomes of ``base`` (n, ...) with each unit in turn (every unit, or
+    the indices ``units``) taken from ``source``; ``resume`` maps a hook point's activation to
+    the outcome. Returns reduce's results stacked over the units patched: reduce gets (u, n, ...)
+    outcomes and returns (u, ...)."""
     n = base.shape[0]
     base_units, source_units = unit_view(base, linear), unit_view(source, linear)
-    n_all = base_units.shape[1]
+    chosen = torch.as_tensor(
+        np.arange(base_units.shape[1]) if units is None else units, device=base.device
+    )
     chunk = max(1, max_elements // (n * _LARGEST_ACTIVATION))
     results = []
-    for start in range(0, n_all, chunk):
-        units = torch.arange(start, min(start + chunk, n_all), device=base.device)
+    for units in chosen.split(chunk):
         patched = base_units.unsqueeze(0).repeat(len(units), 1, 1, 1)
         patched[torch.arange(len(units), device=base.device), :, units] = source_units[
             :, units
@@ -93,9 +96,13 @@ class PairRestoration:
 
 @torch.no_grad()
 def encoder_restoration(
-    model: VAEAdapter, family: PairFamily, max_elements: int = 2**25
+    model: VAEAdapter,
+    family: PairFamily,
+    max_elements: int = 2**25,
+    units: Mapping[str, np.ndarray] | None = None,
 ) -> PairRestoration:
-    """Restoration of every unit of every encoder hook point for one factor's pairs."""
+    """Restoration of every unit of every encoder hook point (or of the indices ``units[name]``)
+    for one factor's pairs."""
     control, control_acts = encoder_run(model, family.control)
     treated, treated_acts = encoder_run(model, family.treated)
 
@@ -111,6 +118,7 @@ def encoder_restoration(
                 is_linear(model, name),
                 moved,
                 max_elements,
+                (units or {}).get(name),
             )
             .cpu()
             .numpy()
@@ -127,12 +135,14 @@ def decoder_patching(
     targets: torch.Tensor,
     patched_latents: list[int],
     max_elements: int = 2**25,
+    units: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Restoration R[L] of shape (U, d) for pairs (z, z^{i<-t_i}) over the codes ``latents``
     (n, d, ...), ``targets`` holding each latent's perturbed value: one for every code (d, ...)
     or each code's own (n, d, ...), as an additive perturbation gives. Only the latents in
     ``patched_latents`` are patched (an inactive latent moves nothing, so it has nothing to
-    restore); the other columns are NaN."""
+    restore); the other columns are NaN. With ``units``, only hook point L's units
+    ``units[L]`` are patched: R[L] has one row per patched unit."""
     n, d = latents.shape[:2]
     if not patched_latents:  # a collapsed model: nothing moves, nothing to restore
         with captured(model, model.decoder_hooks) as acts:
@@ -172,6 +182,7 @@ def decoder_patching(
             is_linear(model, name),
             restoration,
             max_elements,
+            (units or {}).get(name),
         )
         full = np.full((restored.shape[0], d), np.nan, dtype=np.float32)
         full[:, patched_latents] = restored.cpu().numpy()

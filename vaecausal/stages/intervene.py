@@ -33,11 +33,16 @@ from vaecausal.interventions.latent_perturbation import (
     latent_perturbation,
 )
 from vaecausal.interventions.mediation import ALPHA, mediation_analysis
-from vaecausal.interventions.oracle import FactorOracle, load_oracle
+from vaecausal.interventions.oracle import (
+    FactorOracle,
+    OracleSettings,
+    load_oracle,
+    seconds_per_step,
+)
 from vaecausal.interventions.pairs import PairFamily, input_pairs, mediation_pairs
 from vaecausal.interventions.patching import decoder_patching, encoder_restoration
+from vaecausal.interventions.scope import PROBE_IMAGES, Scope, intervention_scope
 from vaecausal.interventions.tidy import latent_names, matrix_rows, with_identity
-from vaecausal.metrics.causal import latent_activity
 from vaecausal.metrics.stability import modularity_replicates, resampling_weights
 from vaecausal.models.device import choose_device
 from vaecausal.models.host import prepare_host
@@ -116,8 +121,11 @@ def _latent_perturbation(
     oracle: FactorOracle,
     factor_names: list[str],
 ) -> None:
+    """Latent perturbation of the analysed latents (``out.arrays['analysed_latents']``); the
+    modularity replicates over those of them that are ``active``."""
     values = list(settings["latent_values"])
     mode = perturbation_mode(settings, model)
+    analysed = out.arrays["analysed_latents"]
     norms, means = latent_perturbation(
         model,
         latents,
@@ -126,8 +134,9 @@ def _latent_perturbation(
         oracle,
         mode=mode,
         weights=out.arrays["bootstrap.weights"],
+        analysed=analysed,
     )
-    means = with_modularity_replicates(means, active)
+    means = with_modularity_replicates(means, active & analysed)
     out.arrays.update(
         pixel_effect_norms=norms,
         values=np.asarray(values),
@@ -157,12 +166,16 @@ def _code_changes(
 
 
 def _encoder_patching(
-    out: Results, model: VAEAdapter, families: list[PairFamily], n_pairs: int
+    out: Results,
+    model: VAEAdapter,
+    families: list[PairFamily],
+    n_pairs: int,
+    units: dict[str, np.ndarray],
 ) -> None:
-    """Restoration of every encoder unit, factor by factor, on the symmetric pairs."""
+    """Restoration of every patched encoder unit, factor by factor, on the symmetric pairs."""
     names = [f.name for f in families]
     results = [
-        encoder_restoration(model, f.subset(np.arange(min(n_pairs, len(f.control)))))
+        encoder_restoration(model, f.subset(np.arange(min(n_pairs, len(f.control)))), units=units)
         for f in families
     ]
     ratios = [r.ratios() for r in results]
@@ -195,11 +208,12 @@ def _mediation(
     latents: np.ndarray,
     active: np.ndarray,
     n_pairs: int,
+    units: dict[str, np.ndarray],
 ) -> None:
-    """Mediation of every directed treatment by every encoder unit; TE with its test."""
+    """Mediation of every directed treatment by every patched encoder unit; TE with its test."""
     device = model_device(model)
     results = mediation_analysis(
-        model, families, torch.as_tensor(latents, device=device), active, n_pairs
+        model, families, torch.as_tensor(latents, device=device), active, n_pairs, units
     )
     names = [r.name for r in results]
     for name in model.encoder_hooks:
@@ -233,16 +247,20 @@ def _decoder_patching(
     out: Results,
     model: VAEAdapter,
     latents: np.ndarray,
-    active: np.ndarray,
+    patched: np.ndarray,
     settings: dict[str, Any],
+    units: dict[str, np.ndarray],
 ) -> None:
+    """Restoration of every patched decoder unit for the ``patched`` latents (a mask)."""
     device = model_device(model)
     value = settings["patching"]["decoder_value"]
     all_latents = torch.as_tensor(latents, device=device)
     mode = perturbation_mode(settings, model)
     codes = all_latents[: settings["patching"]["n_pairs"]]
     targets = grid_perturbation(model, all_latents, [value], mode).value_targets(codes, 0)
-    restored = decoder_patching(model, codes, targets, np.flatnonzero(active).tolist())
+    restored = decoder_patching(
+        model, codes, targets, np.flatnonzero(patched).tolist(), units=units
+    )
     for name, restoration in restored.items():
         out.arrays[f"patching.{name}"] = restoration
         out.rows.append(
@@ -291,6 +309,53 @@ def run(model_path: Path, threads: int, **stage: Any) -> None:
     intervene(load_model(model_path, choose_device()), **stage)
 
 
+def scope(
+    model: VAEAdapter,
+    latents_path: Path,
+    prepared_dir: Path,
+    settings: dict[str, Any],
+    split_seed: int,
+    active_kl_threshold: float,
+    categorical: list[str],
+    oracle: FactorOracle | OracleSettings,
+) -> Scope:
+    """The manipulations' scope and cost plan on the cached codes, the probe timed through the
+    ``oracle``, or, given the settings of one still to be trained, with its training's time."""
+    device = model_device(model)
+    meta = read_meta(prepared_dir)
+    with np.load(latents_path) as cached:
+        latents, indices = cached["eval_latents"], cached["eval_indices"]
+        logvar = cached["eval_logvar"] if "eval_logvar" in cached else None
+    images = BatchGatherer(open_images(prepared_dir), device, resident=False)
+    factors = read_factors(prepared_dir)
+    trained, oracle_seconds = oracle, 0.0
+    if isinstance(oracle, OracleSettings):
+        sample = indices[:PROBE_IMAGES]
+        step = seconds_per_step(
+            BatchGatherer(np.asarray(open_images(prepared_dir)[np.sort(sample)]), device),
+            factors[np.sort(sample)],
+            meta.factor_sizes,
+            oracle,
+        )
+        trained, oracle_seconds = None, step * oracle.steps
+    return intervention_scope(
+        model,
+        latents,
+        logvar,
+        indices,
+        images,
+        factors,
+        meta.factor_names,
+        meta.factor_sizes,
+        settings,
+        split_seed,
+        active_kl_threshold,
+        categorical,
+        trained,
+        oracle_seconds,
+    )
+
+
 def intervene(
     model: VAEAdapter,
     latents_path: Path,
@@ -304,16 +369,29 @@ def intervene(
     categorical: list[str],
     identity: dict[str, object],
     log: Log,
+    planned: Scope | None = None,
 ) -> None:
-    """The stage's work on a model already loaded."""
+    """The stage's work on a model already loaded, in the ``planned`` scope (made here and its
+    plan logged where none is given)."""
     device = model_device(model)
     oracle = load_oracle(oracle_path, device)
     meta = read_meta(prepared_dir)
+    if planned is None:
+        planned = scope(
+            model,
+            latents_path,
+            prepared_dir,
+            settings,
+            split_seed,
+            active_kl_threshold,
+            categorical,
+            oracle,
+        )
+        log("\n".join(planned.plan.lines()))
     with np.load(latents_path) as cached:
         latents, indices = cached["eval_latents"], cached["eval_indices"]
         codes = cached["eval_codes"] if "eval_codes" in cached else None
-        logvar = cached["eval_logvar"] if "eval_logvar" in cached else None
-    _, active = latent_activity(latents, logvar, active_kl_threshold)
+    active, analysed, units = planned.active, planned.selection.analysed, planned.units
     n, d = latents.shape[:2]
     bootstrap = settings["bootstrap"]
     out = Results(
@@ -322,12 +400,19 @@ def intervene(
             # one set of replicates over the evaluation codes for every decoder metric
             "bootstrap.weights": resampling_weights(n, bootstrap["replicates"], bootstrap["seed"]),
             "bootstrap.seed": np.asarray(bootstrap["seed"]),
+            "analysed_latents": analysed,
+            "latent_selection": np.asarray(planned.selection.description),
+            **{f"patched_units.{name}": u for name, u in units.items()},
+            **{
+                f"hook_units.{name}": np.asarray(c)
+                for name, c in planned.plan.design.hook_units.items()
+            },
         }
     )
 
     mode = perturbation_mode(settings, model)
     log(
-        f"latent perturbation ({mode}): {n} codes x {d} latents x "
+        f"latent perturbation ({mode}): {n} codes x {int(analysed.sum())} of {d} latents x "
         f"{len(settings['latent_values'])} values"
     )
     with out.timed("latent_perturbation"):
@@ -353,10 +438,10 @@ def intervene(
 
     n_pairs = settings["patching"]["n_pairs"]
     with out.timed("activation_patching"):
-        _encoder_patching(out, model, families, n_pairs)
+        _encoder_patching(out, model, families, n_pairs, units)
         log(f"encoder patching: {len(families)} factors x {n_pairs} pairs")
-        _decoder_patching(out, model, latents, active, settings)
-        log(f"decoder patching: {int(active.sum())} active latents x {n_pairs} codes")
+        _decoder_patching(out, model, latents, active & analysed, settings, units)
+        log(f"decoder patching: {int((active & analysed).sum())} latents x {n_pairs} codes")
     with out.timed("causal_mediation"):
         treatments = mediation_pairs(
             images,
@@ -368,7 +453,7 @@ def intervene(
             categorical,
         )
         n_measure = settings["mediation"]["n_pairs"]
-        _mediation(out, model, treatments, latents, active, n_measure)
+        _mediation(out, model, treatments, latents, active, n_measure, units)
         p = out.arrays["mediation.total_effect_p"]
         log(
             f"causal mediation: {len(p)} treatments x {n_measure} pairs; TE told apart "

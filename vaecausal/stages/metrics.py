@@ -183,7 +183,9 @@ def mediation_intervals(
         te_replicates = weighted_means(weights, differences[keep])
         te.append(percentile_interval(te_replicates, n, "mediation pairs"))
         for name in encoder:
-            sums = effects[f"mediation.pair_unit_nie_sums.{name}"][t][keep]
+            sums = effects[f"mediation.pair_unit_nie_sums.{name}"][t][keep] * unit_scale(
+                effects, name
+            )
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = weighted_means(weights, sums) / te_replicates
             shares[name].append(
@@ -244,13 +246,21 @@ def effect_metrics(
     return {
         f"ces{suffix}": _nullable(value),
         f"ces{suffix}_rms": _nullable(value / rms_scale(channels)),
-        f"ces{suffix}_per_latent": ces.tolist(),
+        f"ces{suffix}_per_latent": [_nullable(v) for v in ces],
         f"specificity{suffix}": _nullable(model_specificity(specificity, ces, active)),
         f"specificity{suffix}_per_latent": [_nullable(v) for v in specificity],
         f"specificity{suffix}_inverse_entropy": [_nullable(v) for v in inverse_entropy],
         f"modularity{suffix}": _nullable(model_modularity(deltas, active)),
         f"modularity{suffix}_layers": modularity_layers(deltas),
     }
+
+
+def unit_scale(effects: dict[str, np.ndarray], name: str) -> float:
+    """Encoder hook point ``name``'s units over those patched: the factor that takes a sum over
+    a random subset of units to the layer's (``interventions.patching.max_units``); 1 where
+    every unit was patched (or, in arrays that predate subsets, is taken to have been)."""
+    patched = len(effects[f"mediation.nie.{name}"])
+    return float(effects.get(f"hook_units.{name}", patched)) / patched
 
 
 def patching_metrics(
@@ -263,7 +273,7 @@ def patching_metrics(
     totals = stored_total_effects(effects)
     unit_share = {
         name: [
-            unit_shares(nie.sum(), total)
+            unit_shares(nie.sum() * unit_scale(effects, name), total)
             for nie, total in zip(effects[f"mediation.nie.{name}"].T, totals, strict=True)
         ]
         for name in encoder
@@ -332,11 +342,14 @@ def run(
         latents["eval_latents"], latents.get("eval_logvar"), settings["active_kl_threshold"]
     )
     used = oracle_factors_used(meta.factor_names, meta.factor_sizes, oracle)
-    causal = effect_metrics(effects, "", active, meta.channels, used)
-    intervals = decoder_intervals(effects, "", active, meta.channels, used)
+    # the causal metrics average over the active latents the manipulations analysed
+    analysed = effects.get("analysed_latents", np.ones(len(active), dtype=bool)).astype(bool)
+    measured = active & analysed
+    causal = effect_metrics(effects, "", measured, meta.channels, used)
+    intervals = decoder_intervals(effects, "", measured, meta.channels, used)
     if "swap.pixel_effect_norms" in effects:
-        causal.update(effect_metrics(effects, "swap.", active, meta.channels, used))
-        intervals.update(decoder_intervals(effects, "swap.", active, meta.channels, used))
+        causal.update(effect_metrics(effects, "swap.", measured, meta.channels, used))
+        intervals.update(decoder_intervals(effects, "swap.", measured, meta.channels, used))
     causal.update(
         patching_metrics(effects, settings["circuit_fraction"], settings["poly_threshold"])
     )
@@ -386,6 +399,17 @@ def run(
         "n_latents": len(active),
         "n_active": int(active.sum()),
         "active_latents": np.flatnonzero(active).tolist(),
+        "n_analysed": int(analysed.sum()),
+        "analysed_latents": np.flatnonzero(analysed).tolist(),
+        "latent_selection": str(effects.get("latent_selection", f"all {len(active)} latents")),
+        "patched_units": {
+            name: {
+                "patched": len(effects[f"mediation.nie.{name}"]),
+                "of": int(effects[f"hook_units.{name}"]),
+            }
+            for name in (str(n) for n in effects["encoder_hooks"])
+            if f"hook_units.{name}" in effects
+        },
         "kl_per_latent": [None if np.isnan(v) else float(v) for v in kl],
         **causal,
         "oracle_accuracy": oracle["held_out_accuracy"],

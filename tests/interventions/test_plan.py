@@ -1,0 +1,81 @@
+"""The cost plan: its time is its passes times their timed seconds, and a budget refuses it with
+the settings that shrink the costliest manipulations."""
+
+from __future__ import annotations
+
+import pytest
+
+from vaecausal.interventions.plan import (
+    SHRINKS,
+    CostPlan,
+    Design,
+    OverBudget,
+    PassSeconds,
+    check_budget,
+    workloads,
+)
+
+SETTINGS = {
+    "latent_values": [-1.0, 0.0, 1.0],
+    "input_pairs": 8,
+    "patching": {"n_pairs": 2},
+    "mediation": {"n_pairs": 2},
+    "code_swaps": 3,
+}
+
+
+def _design(discrete: bool = False, analysed: int = 4) -> Design:
+    return Design(
+        n_eval=10,
+        n_latents=4,
+        analysed=analysed,
+        analysed_active=analysed,
+        families=2,
+        treatments=3,
+        discrete=discrete,
+        hook_units={"enc": 6, "dec": 100},
+        patched_units={"enc": 6, "dec": 5},
+        encoder_hooks=("enc",),
+        latent_selection="all 4 latents",
+    )
+
+
+def test_the_passes_follow_the_documented_counts():
+    work = {w.name: w for w in workloads(_design(), SETTINGS)}
+    assert work["latent_perturbation"].decoder == 10 * (1 + 4 * 3)
+    assert work["input_manipulation"].encoder == 2 * 2 * 8
+    assert work["activation_patching"].resumed == {"enc": 2 * 2 * 6, "dec": 4 * 2 * 5}
+    assert work["causal_mediation"].encoder == 3 * (2 * (8 - 2) + 2 * 2)
+    assert work["causal_mediation"].resumed == {"enc": 3 * 2 * (2 * 6 + 2)}
+    assert "code_swaps" not in work
+    assert {w.name: w for w in workloads(_design(True), SETTINGS)}["code_swaps"].decoder == 10 * 13
+    fewer = {w.name: w for w in workloads(_design(analysed=1), SETTINGS)}
+    assert fewer["latent_perturbation"].decoder == 10 * (1 + 1 * 3)
+
+
+def _plan() -> CostPlan:
+    seconds = PassSeconds(
+        encoder=0.01, decoder=0.02, oracle=0.005, resumed={"enc": 0.001, "dec": 0.5}
+    )
+    return CostPlan(_design(), workloads(_design(), SETTINGS), seconds, oracle_seconds=4.0)
+
+
+def test_the_estimate_is_the_passes_times_their_seconds():
+    plan = _plan()
+    work = {w.name: w for w in plan.work}
+    assert plan.seconds.of(work["activation_patching"]) == pytest.approx(
+        2 * 2 * 2 * 0.01 + 2 * 5 * 0.02 + 24 * 0.001 + 40 * 0.5
+    )
+    assert plan.total_seconds == pytest.approx(4.0 + sum(plan.seconds.of(w) for w in plan.work))
+    lines = "\n".join(plan.lines())
+    assert "dec (5 of 100 units)" in lines and "enc (6 units)" in lines
+    assert "oracle training" in lines and "estimated total" in lines
+
+
+def test_a_budget_refuses_an_estimate_over_it_naming_the_costliest_and_their_settings():
+    plan = _plan()
+    check_budget(plan, None)
+    check_budget(plan, plan.total_seconds / 60 + 0.01)
+    with pytest.raises(OverBudget, match="the costliest: activation_patching .*max_units"):
+        check_budget(plan, 0.1)
+    assert {w.name for w in workloads(_design(discrete=True), SETTINGS)} <= set(SHRINKS)

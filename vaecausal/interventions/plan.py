@@ -1,0 +1,242 @@
+"""The cost of the manipulations, known before they run: what is analysed (hook points and their
+units, latents), how many image passes each manipulation makes through the encoder, the decoder,
+the factor oracle and, resumed from each hook point, the rest of the network, and the time that
+comes to from each kind of pass timed on a probe batch. ``check_budget`` refuses a plan over a
+user's budget and names the settings that shrink it.
+
+Passes per manipulation, with n evaluation codes, m analysed latents (a of them active), V grid
+values, K input families, T treatments, I input pairs, P patching pairs, M mediation pairs, U_h
+patched units of hook point h, S code swaps:
+
+- latent perturbation: n (1 + m V) decoder and oracle passes;
+- input manipulation: 2 K I encoder passes;
+- activation patching: 2 K P encoder and P (1 + a) decoder passes, and K P U_h passes resumed
+  from each encoder hook point h, a P U_h from each decoder hook point;
+- causal mediation: T (2 (I - M) + 2 M) encoder passes and T M (2 U_h + 2) resumed from each
+  encoder hook point;
+- code swaps (a discrete model): n (1 + d S) decoder and oracle passes.
+
+A resumed pass runs only the layers after its hook point on this project's networks, and on any
+other model replays what ran before it; its time is measured per hook point, not assumed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from vaecausal.adapters.protocol import VAEAdapter, decode_images, model_device
+from vaecausal.interventions.hooks import captured
+from vaecausal.interventions.oracle import FactorOracle
+from vaecausal.interventions.resume import decoder_resume, encoder_resume
+
+TIMINGS = 3  # timed calls per kind of pass
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Image passes one manipulation makes."""
+
+    name: str
+    encoder: int = 0
+    decoder: int = 0
+    oracle: int = 0
+    resumed: Mapping[str, int] = field(default_factory=dict)  # hook point -> passes from it
+
+
+@dataclass(frozen=True)
+class PassSeconds:
+    """Seconds per image of one pass through each network, timed on a probe batch."""
+
+    encoder: float
+    decoder: float
+    oracle: float
+    resumed: Mapping[str, float]  # hook point -> a pass resumed from it
+
+    def of(self, work: Workload) -> float:
+        whole = work.encoder * self.encoder + work.decoder * self.decoder
+        resumed = sum(count * self.resumed[hook] for hook, count in work.resumed.items())
+        return whole + work.oracle * self.oracle + resumed
+
+
+@dataclass(frozen=True)
+class Design:
+    """What the manipulations will be run on: counts the settings and the data fix."""
+
+    n_eval: int
+    n_latents: int
+    analysed: int
+    analysed_active: int
+    families: int
+    treatments: int
+    discrete: bool
+    hook_units: Mapping[str, int]  # every hook point's units, encoder then decoder
+    patched_units: Mapping[str, int]  # units patched per hook point
+    encoder_hooks: tuple[str, ...]
+    latent_selection: str
+
+
+def workloads(design: Design, settings: Mapping[str, Any]) -> list[Workload]:
+    """Image passes of each manipulation (the module's docstring) under ``interventions``
+    settings."""
+    n, m, a = design.n_eval, design.analysed, design.analysed_active
+    values = len(settings["latent_values"])
+    pairs = min(settings["input_pairs"], n)
+    patching = min(settings["patching"]["n_pairs"], pairs)
+    measuring = min(settings["mediation"]["n_pairs"], pairs // 2)
+    units = design.patched_units
+    encoder = [h for h in units if h in design.encoder_hooks]
+    decoder = [h for h in units if h not in design.encoder_hooks]
+    plan = [
+        Workload("latent_perturbation", decoder=n * (1 + m * values), oracle=n * (1 + m * values)),
+        Workload("input_manipulation", encoder=2 * design.families * pairs),
+        Workload(
+            "activation_patching",
+            encoder=2 * design.families * patching,
+            decoder=patching * (1 + a),
+            resumed={
+                **{h: design.families * patching * units[h] for h in encoder},
+                **{h: a * patching * units[h] for h in decoder},
+            },
+        ),
+        Workload(
+            "causal_mediation",
+            encoder=design.treatments * (2 * (pairs - measuring) + 2 * measuring),
+            resumed={h: design.treatments * measuring * (2 * units[h] + 2) for h in encoder},
+        ),
+    ]
+    if design.discrete:
+        swaps = n * (1 + design.n_latents * settings["code_swaps"])
+        plan.append(Workload("code_swaps", decoder=swaps, oracle=swaps))
+    return plan
+
+
+def _per_image(run: Callable[[], object], images: int, device: torch.device) -> float:
+    """Seconds per image of ``run`` (on ``images`` images): the fastest of ``TIMINGS`` calls
+    after a warm-up call (the fastest, as other work on the machine only ever slows a call)."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    run()
+    sync()
+    fastest = float("inf")
+    for _ in range(TIMINGS):
+        started = time.perf_counter()
+        run()
+        sync()
+        fastest = min(fastest, time.perf_counter() - started)
+    return fastest / images
+
+
+@torch.no_grad()
+def time_passes(model: VAEAdapter, probe: torch.Tensor, oracle: FactorOracle) -> PassSeconds:
+    """Seconds per image through the encoder, the decoder, ``oracle`` and the rest of the network
+    from each hook point, on ``probe`` (a batch of images on the model's device)."""
+    device = model_device(model)
+    with captured(model, model.encoder_hooks) as encoder_acts:
+        inputs = model.decoder_input(model.encode_latents(probe))
+    with captured(model, model.decoder_hooks) as decoder_acts:
+        images = decode_images(model, inputs)
+    resumes = {
+        **{h: (encoder_resume(model, h, probe), a) for h, a in encoder_acts.items()},
+        **{h: (decoder_resume(model, h, inputs), a) for h, a in decoder_acts.items()},
+    }
+    return PassSeconds(
+        encoder=_per_image(lambda: model.encode_latents(probe), len(probe), device),
+        decoder=_per_image(lambda: decode_images(model, inputs), len(probe), device),
+        oracle=_per_image(lambda: oracle.probabilities(images), len(probe), device),
+        resumed={
+            hook: _per_image(lambda r=resume, a=activation: r(a), len(probe), device)
+            for hook, (resume, activation) in resumes.items()
+        },
+    )
+
+
+@dataclass(frozen=True)
+class CostPlan:
+    """The plan of one model's manipulations, with its time estimate; ``oracle_seconds`` is the
+    factor oracle's training at its full step budget where it is still to be trained."""
+
+    design: Design
+    work: list[Workload]
+    seconds: PassSeconds
+    oracle_seconds: float = 0.0
+
+    @property
+    def total_seconds(self) -> float:
+        return self.oracle_seconds + sum(self.seconds.of(w) for w in self.work)
+
+    def lines(self) -> list[str]:
+        """The plan as a user reads it before the work starts."""
+        d = self.design
+        encoder = [h for h in d.hook_units if h in d.encoder_hooks]
+        decoder = [h for h in d.hook_units if h not in d.encoder_hooks]
+
+        def hooks(names: list[str]) -> str:
+            return ", ".join(
+                f"{h} ({d.patched_units[h]}"
+                + (f" of {d.hook_units[h]}" if d.patched_units[h] < d.hook_units[h] else "")
+                + " units)"
+                for h in names
+            )
+
+        lines = [
+            "plan of the manipulations (image passes; time from passes timed on a probe batch; "
+            "resumed: patched passes from a hook point on):",
+            f"  latents analysed: {d.latent_selection}; {d.n_eval} evaluation codes",
+            f"  encoder hook points: {hooks(encoder) or 'none'}",
+            f"  decoder hook points: {hooks(decoder) or 'none'}",
+        ]
+        if self.oracle_seconds:
+            lines.append(f"  oracle training (full step budget): ~{_duration(self.oracle_seconds)}")
+        for w in self.work:
+            counts = (
+                ("encoder", w.encoder),
+                ("decoder", w.decoder),
+                ("oracle", w.oracle),
+                ("resumed", sum(w.resumed.values())),
+            )
+            passes = ", ".join(f"{count:,} {net}" for net, count in counts if count)
+            lines.append(f"  {w.name}: {passes} passes, ~{_duration(self.seconds.of(w))}")
+        lines.append(f"  estimated total: ~{_duration(self.total_seconds)}")
+        return lines
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+class OverBudget(ValueError):
+    """A plan whose estimate exceeds the user's budget."""
+
+
+# What shrinks each manipulation, for the refusal's advice.
+SHRINKS = {
+    "latent_perturbation": "evaluation.n_eval, interventions.latent_values, "
+    "interventions.latents (mode active or top_kl with top_k)",
+    "input_manipulation": "interventions.input_pairs",
+    "activation_patching": "interventions.patching.n_pairs, interventions.patching.max_units, "
+    "fewer hook points",
+    "causal_mediation": "interventions.mediation.n_pairs, interventions.input_pairs, "
+    "interventions.patching.max_units, fewer hook points",
+    "code_swaps": "interventions.code_swaps, evaluation.n_eval",
+}
+
+
+def check_budget(plan: CostPlan, max_minutes: float | None) -> None:
+    """Refuse ``plan`` when its estimate exceeds ``max_minutes``, naming the costliest
+    manipulations and the settings that shrink them."""
+    if max_minutes is None or plan.total_seconds <= 60 * max_minutes:
+        return
+    costly = sorted(plan.work, key=plan.seconds.of, reverse=True)[:2]
+    advice = "; ".join(
+        f"{w.name} (~{_duration(plan.seconds.of(w))}): {SHRINKS[w.name]}" for w in costly
+    )
+    raise OverBudget(
+        f"the manipulations are estimated at ~{_duration(plan.total_seconds)}, over the budget "
+        f"of {max_minutes:g} min; the costliest: {advice}"
+    )

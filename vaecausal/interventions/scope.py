@@ -1,0 +1,90 @@
+"""What the manipulations of one model will cover (latents, units per hook point) and what that
+costs (``plan``), decided once from the cached codes before any manipulation runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from vaecausal.adapters.protocol import DiscreteAdapter, VAEAdapter, model_device
+from vaecausal.data.loader import BatchGatherer
+from vaecausal.interventions.hooks import unit_counts
+from vaecausal.interventions.oracle import FactorOracle
+from vaecausal.interventions.pairs import family_and_treatment_names
+from vaecausal.interventions.plan import CostPlan, Design, time_passes, workloads
+from vaecausal.interventions.selection import LatentSelection, analysed_latents, patched_units
+from vaecausal.metrics.causal import latent_activity
+from vaecausal.models.device import place_network
+
+PROBE_IMAGES = 32  # images of the timed probe batch
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The latents analysed, the units patched per hook point (indices), which latents are
+    active, and the cost plan."""
+
+    selection: LatentSelection
+    active: np.ndarray
+    units: dict[str, np.ndarray]
+    plan: CostPlan
+
+
+def intervention_scope(
+    model: VAEAdapter,
+    latents: np.ndarray,
+    logvar: np.ndarray | None,
+    eval_indices: np.ndarray,
+    images: BatchGatherer,
+    factors: np.ndarray,
+    factor_names: Sequence[str],
+    factor_sizes: Sequence[int],
+    settings: Mapping[str, Any],
+    split_seed: int,
+    active_kl_threshold: float,
+    categorical: Sequence[str] = (),
+    oracle: FactorOracle | None = None,
+    oracle_seconds: float = 0.0,
+) -> Scope:
+    """The scope of ``interventions`` ``settings`` on a model's cached evaluation codes; the
+    probe batch is timed through ``oracle`` (an untrained one of the same shape where it is still
+    to be trained, whose training is then ``oracle_seconds``)."""
+    kl, active = latent_activity(latents, logvar, active_kl_threshold)
+    selection = analysed_latents(kl, active, settings["latents"])
+    probe = images.gather(eval_indices[:PROBE_IMAGES])
+    counts = unit_counts(model, probe)
+    max_units = settings["patching"]["max_units"]
+    units = {
+        name: patched_units(count, max_units, split_seed, layer)
+        for layer, (name, count) in enumerate(counts.items())
+    }
+    families, treatments = family_and_treatment_names(
+        factors, factor_names, factor_sizes, categorical
+    )
+    design = Design(
+        n_eval=len(latents),
+        n_latents=latents.shape[1],
+        analysed=int(selection.analysed.sum()),
+        analysed_active=int((selection.analysed & active).sum()),
+        families=len(families),
+        treatments=len(treatments),
+        discrete=isinstance(model, DiscreteAdapter),
+        hook_units=counts,
+        patched_units={name: len(u) for name, u in units.items()},
+        encoder_hooks=tuple(model.encoder_hooks),
+        latent_selection=selection.description,
+    )
+    if oracle is None:
+        oracle = place_network(FactorOracle(probe.shape[1], factor_sizes), model_device(model))
+    with torch.no_grad():
+        seconds = time_passes(model, probe, oracle.eval())
+    return Scope(
+        selection,
+        active,
+        units,
+        CostPlan(design, workloads(design, settings), seconds, oracle_seconds),
+    )

@@ -1,0 +1,80 @@
+"""Which latents and units the manipulations look at: all of them by default, fewer where a model
+is too large to analyse whole in the time a user has (a diffusers VAE has 256 latents and
+thousands of encoder units).
+
+- Latents (``interventions.latents``): ``all``; ``active``, the latents whose KL to the prior
+  exceeds ``metrics.active_kl_threshold`` (every causal metric averages over these only, so this
+  changes no metric, only the work); ``top_kl``, the ``top_k`` active latents of largest KL. A
+  latent not analysed is not perturbed, not patched, and left out of every causal metric; its
+  effect arrays hold NaN. A discrete model has no KL: every slot is analysed.
+- Units (``interventions.patching.max_units``): a hook point with more units than that has a
+  seeded random subset of them patched (activation patching and mediation). Shares of units and
+  circuits are then estimated on the subset, and sums over units scaled up to the layer by
+  units / patched units (unbiased for a uniform subset; the metrics stage's ``unit_scale``); the
+  indices are recorded beside the arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+LATENT_SELECTIONS = ("all", "active", "top_kl")
+
+
+@dataclass(frozen=True)
+class LatentSelection:
+    """The analysed latents (a mask over all d) and how they were chosen, in words."""
+
+    analysed: np.ndarray
+    description: str
+
+
+def analysed_latents(
+    kl: np.ndarray, active: np.ndarray, settings: Mapping[str, Any]
+) -> LatentSelection:
+    """The latents the decoder-side manipulations perturb, from ``interventions.latents``
+    (``mode`` one of ``LATENT_SELECTIONS``, ``top_k``) and each latent's KL and activity."""
+    mode, d = settings["mode"], len(active)
+    if mode not in LATENT_SELECTIONS:
+        raise ValueError(f"interventions.latents.mode {mode!r} is not one of {LATENT_SELECTIONS}")
+    if mode == "all":
+        return LatentSelection(np.ones(d, dtype=bool), f"all {d} latents")
+    if np.isnan(kl).all():  # a discrete model: no KL, every slot active
+        return LatentSelection(
+            np.ones(d, dtype=bool), f"all {d} slots (a discrete model has no KL)"
+        )
+    if mode == "active":
+        return LatentSelection(active.copy(), f"the {int(active.sum())} active latents of {d}")
+    top_k = int(settings["top_k"])
+    order = [i for i in np.argsort(-np.nan_to_num(kl, nan=-np.inf), kind="stable") if active[i]]
+    chosen = np.zeros(d, dtype=bool)
+    chosen[order[:top_k]] = True
+    return LatentSelection(
+        chosen,
+        f"the {int(chosen.sum())} active latents of largest KL (top_k {top_k}) of {d}",
+    )
+
+
+def patched_units(n_units: int, max_units: int | None, seed: int, layer: int) -> np.ndarray:
+    """Sorted indices of the units of hook point number ``layer`` that are patched: every unit,
+    or a random ``max_units`` of them drawn with ``(seed, layer)``."""
+    if max_units is None or n_units <= max_units:
+        return np.arange(n_units)
+    rng = np.random.default_rng([seed, layer])
+    return np.sort(rng.choice(n_units, size=max_units, replace=False))
+
+
+def spread(values: np.ndarray, chosen: np.ndarray, d: int, axis: int) -> np.ndarray:
+    """``values`` with one entry per chosen latent on ``axis`` put back among all ``d`` latents,
+    NaN for the others."""
+    shape = list(values.shape)
+    shape[axis] = d
+    full = np.full(shape, np.nan, dtype=np.result_type(values.dtype, np.float32))
+    index = [slice(None)] * len(shape)
+    index[axis] = chosen
+    full[tuple(index)] = values
+    return full
