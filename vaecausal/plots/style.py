@@ -106,10 +106,26 @@ def architecture_palette(names: Iterable[str] = ()) -> dict[str, tuple[float, fl
     return dict(zip(labels, sns.color_palette("colorblind", len(labels)), strict=True))
 
 
-def save_figure(figure: plt.Figure, png_path: Path) -> None:
-    """Write ``png_path`` and the PDF beside it, then free the figure."""
+def saved_inches(figure: plt.Figure) -> tuple[float, float]:
+    """(width, height) in inches of the figure as ``savefig`` writes it: the tight box around
+    everything drawn, with its padding, under the style's ``savefig.bbox = "tight"``."""
+    if plt.rcParams["savefig.bbox"] != "tight":
+        width, height = figure.get_size_inches()
+        return float(width), float(height)
+    box = figure.get_tightbbox(figure.canvas.get_renderer())
+    pad = 2 * float(plt.rcParams["savefig.pad_inches"])
+    return box.width + pad, box.height + pad
+
+
+def save_figure(figure: plt.Figure, png_path: Path, max_pixels: int | None = None) -> None:
+    """Write ``png_path`` and the PDF beside it, then free the figure. With ``max_pixels`` the
+    PNG is written at a lower resolution where it would be wider or taller than that."""
     png_path = Path(png_path)
     png_path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(png_path)
+    dpi = figure.dpi if plt.rcParams["savefig.dpi"] == "figure" else plt.rcParams["savefig.dpi"]
+    if max_pixels is not None:
+        # 2% below the cap: text extents do not scale exactly with the resolution
+        dpi = min(dpi, 0.98 * max_pixels / max(saved_inches(figure)))
+    figure.savefig(png_path, dpi=dpi)
     figure.savefig(png_path.with_suffix(".pdf"))
     plt.close(figure)
