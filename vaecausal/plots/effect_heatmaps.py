@@ -1,17 +1,23 @@
 """Latent-by-factor effect heatmaps: input manipulation (A) beside latent perturbation (E).
 
 A factor the oracle cannot read (held-out accuracy below its floor) is hatched in E and named
-"(not read)": its column is the oracle's noise, and the run's specificity leaves it out.
+"(not read)": its column is the oracle's noise, and the run's specificity leaves it out. With
+more latents than ``bounds.MAX_LATENT_ROWS`` the top ones are drawn and the rest summarised in
+one row (see ``bounds``).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection
 
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.patches import Rectangle
+
+from vaecausal.plots.bounds import LatentRows, fit_inches, latent_rows
+from vaecausal.plots.style import unavailable_figure
 
 NOT_READ = "not read"
 
@@ -30,6 +36,13 @@ def _mark_unread(
     )
 
 
+def _strongest_factor_effect(factor_effect: np.ndarray) -> np.ndarray:
+    """Per latent its largest oracle effect over factors; NaN for a latent not analysed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: not analysed
+        return np.nanmax(factor_effect, axis=1)
+
+
 def plot(
     input_effect: np.ndarray,
     pair_families: list[str],
@@ -37,36 +50,58 @@ def plot(
     factor_names: list[str],
     title: str,
     unread: Collection[str] = (),
+    rows: LatentRows | None = None,
 ) -> plt.Figure:
     """``input_effect`` A (K, d); ``factor_effect`` E (d, K'). Both drawn latents x factors.
-    ``unread``: the oracle's factors that the run's oracle-based metrics left out."""
-    d = input_effect.shape[1]
-    latents = [f"z{i}" for i in range(d)]
+    ``unread``: the oracle's factors that the run's oracle-based metrics left out. ``rows``: the
+    latents drawn (``bounds.latent_rows``); by default ranked by their largest factor effect,
+    a latent whose E row is NaN counted as not analysed."""
+    if rows is None:
+        rows = latent_rows(_strongest_factor_effect(factor_effect), "largest oracle TV")
+    if not len(rows.shown):
+        return unavailable_figure(title, f"none of the {rows.n_latents} latents was analysed")
+    labels = rows.labels()
+    n_rows = len(labels)
     figure, axes = plt.subplots(
-        1, 2, figsize=(4 + 0.9 * (len(pair_families) + len(factor_names)), 0.45 * d + 2.2)
+        1,
+        2,
+        figsize=fit_inches(4 + 0.9 * (len(pair_families) + len(factor_names)), 0.45 * n_rows + 2.2),
     )
     panels = (
-        (input_effect.T, pair_families, "input manipulation\nE|Δμ_i| / std(μ_i)", "mako"),
-        (factor_effect, factor_names, "latent perturbation\noracle TV of the factor", "rocket"),
+        (
+            rows.rows(input_effect.T),
+            pair_families,
+            "input manipulation\nE|Δμ_i| / std(μ_i)",
+            "mako",
+        ),
+        (
+            rows.rows(factor_effect),
+            factor_names,
+            "latent perturbation\noracle TV of the factor",
+            "rocket",
+        ),
     )
     for axis, (matrix, columns, label, cmap) in zip(axes, panels, strict=True):
         sns.heatmap(
             matrix,
             ax=axis,
             xticklabels=columns,
-            yticklabels=latents,
+            yticklabels=labels,
             cmap=cmap,
-            annot=d <= 12,
+            annot=n_rows <= 12,
             fmt=".2f",
             annot_kws={"fontsize": 7},
             cbar_kws={"label": label},
         )
         axis.set_xlabel("factor changed" if axis is axes[0] else "factor read by the oracle")
-        axis.set_ylabel("latent")
-    _mark_unread(axes[1], factor_names, unread, d)
+        axis.set_ylabel(rows.axis_label())
+        if rows.summarised:  # the summary row set apart from the latents drawn one by one
+            axis.axhline(len(rows.shown), color="white", linewidth=3)
+    _mark_unread(axes[1], factor_names, unread, n_rows)
     for axis in axes:
         axis.tick_params(axis="x", rotation=45)
-    figure.suptitle(title)
+    described = rows.description()
+    figure.suptitle(f"{title}\n{described}" if described else title)
     if any(name in unread for name in factor_names):
         figure.text(
             0.5,

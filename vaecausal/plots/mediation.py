@@ -3,6 +3,7 @@ units of each encoder layer carry it one at a time."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -11,12 +12,17 @@ import pandas as pd
 import seaborn as sns
 
 from vaecausal.interventions.mediation import ALPHA, TotalEffect, unit_shares
+from vaecausal.plots.bounds import fit_inches, top_in_order
 from vaecausal.plots.style import unavailable, unavailable_figure
 
 # Two-sided 95% normal interval of TE, drawn for runs whose record has no bootstrap interval.
 _Z95 = 1.96
 # A stored interval per treatment: [low, high], either bound null where undefined, or null.
 Interval = Sequence[float | None] | None
+# layer names longer than this together are drawn upright; legend entries per column
+_LABEL_CHARACTERS, _LEGEND_ROWS = 48, 20
+# the height of a title's line in inches
+_TITLE_LINE = 0.25
 
 
 def _share_table(
@@ -34,6 +40,18 @@ def _share_table(
             rows.append({**where, "kind": "sum over units", "share": float(share.sum())})
             rows.append({**where, "kind": "strongest unit", "share": float(np.abs(share).max())})
     return pd.DataFrame(rows, columns=["layer", "treatment", "kind", "share"])
+
+
+def _strongest_layers(
+    table: pd.DataFrame, unit_nie: dict[str, np.ndarray]
+) -> tuple[pd.DataFrame, int]:
+    """(``table`` cut to the ``bounds.MAX_HOOK_POINTS`` layers whose strongest unit carries the
+    largest share of any treatment, number of layers left out): a model with dozens of hook
+    points keeps a readable axis."""
+    layers = [name.removeprefix("encoder.") for name in unit_nie]
+    strongest = table[table["kind"] == "strongest unit"].groupby("layer")["share"].max()
+    kept = [layers[i] for i in top_in_order(strongest.reindex(layers).to_numpy())]
+    return table[table["layer"].isin(kept)], len(layers) - len(kept)
 
 
 def _bounds(
@@ -98,10 +116,9 @@ def plot(
         return unavailable_figure(
             title, "no active latent (posterior collapse): nothing to mediate"
         )
-    table = _share_table(unit_nie, totals, treatments)
-    figure, axes = plt.subplots(
-        1, 3, figsize=(15, 1.6 + 0.35 * max(len(treatments), 6)), width_ratios=[1, 1.3, 1.3]
-    )
+    table, left_out = _strongest_layers(_share_table(unit_nie, totals, treatments), unit_nie)
+    size = fit_inches(15, 1.6 + 0.35 * max(len(treatments), 6))
+    figure, axes = plt.subplots(1, 3, figsize=size, width_ratios=[1, 1.3, 1.3])
     _total_effects(axes[0], totals, treatments, intervals)
     undefined = [
         t for t, total in zip(treatments, totals, strict=True) if not total.distinguishable
@@ -117,16 +134,34 @@ def plot(
         axis.set_xlabel("encoder layer")
         axis.set_title(kind)
         axis.get_legend().remove()
+        layers = part["layer"].unique()
+        if len(layers) * max(len(layer) for layer in layers) > _LABEL_CHARACTERS:
+            axis.tick_params(axis="x", rotation=90, labelsize=9)
     if not table.empty:
         handles, labels = axes[1].get_legend_handles_labels()
         axes[2].legend(
-            handles, labels, title="treatment", loc="upper left", bbox_to_anchor=(1.01, 1)
+            handles,
+            labels,
+            title="treatment",
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1),
+            ncol=math.ceil(len(labels) / _LEGEND_ROWS),
         )
-    figure.suptitle(title, y=1.03)
+    top = 1.03
+    if left_out and not table.empty:
+        title += (
+            f"\n{len(unit_nie) - left_out} of {len(unit_nie)} encoder hook points whose strongest "
+            f"unit carries the largest share, in the order they run; {left_out} not drawn"
+        )
+        top += _TITLE_LINE / size[1]
+    figure.suptitle(title, y=top)
     if undefined:
+        # below the lowest axis' labels (long layer names are drawn upright)
+        renderer = figure.canvas.get_renderer()
+        lowest = min(axis.get_tightbbox(renderer).y0 for axis in axes) / figure.bbox.height
         figure.text(
             0.5,
-            -0.1,
+            min(-0.1, lowest - _TITLE_LINE / size[1]),
             f"Shares undefined (TE within noise): {', '.join(undefined)}",
             ha="center",
             fontsize=9,

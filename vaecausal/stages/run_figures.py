@@ -3,7 +3,14 @@ traversals, latent-by-factor effect heatmaps, patching heatmap per layer, share 
 
 Effects come from ``effects.npz``; what the metrics stage decided from them comes from
 ``metrics.json``: which factors the oracle-based metrics left out, and the bootstrap intervals of
-the total effects."""
+the total effects.
+
+Every figure stays readable whatever the model's size (see ``plots.bounds``): the figures with a
+row per latent draw at most ``MAX_LATENT_ROWS`` latents, the top ones by CES (the mean pixel
+effect of perturbing the latent, from ``pixel_effect_norms``) when there are more, the heatmaps
+with the rest's mean in one row; a latent whose CES is NaN was not analysed and is only counted.
+Hook points are cut to the strongest ``MAX_HOOK_POINTS``, and no PNG is wider or taller than
+``MAX_PIXELS``."""
 
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
 from vaecausal.interventions.latent_perturbation import grid_perturbation
 from vaecausal.interventions.mediation import stored_total_effects
+from vaecausal.metrics.causal import ces_per_latent
 from vaecausal.models.device import choose_device
 from vaecausal.models.saved import load_model
 from vaecausal.plots import (
@@ -31,6 +39,7 @@ from vaecausal.plots import (
     training_curves,
     traversals,
 )
+from vaecausal.plots.bounds import MAX_PIXELS, latent_rows
 from vaecausal.plots.style import apply_style, save_figure, unavailable_figure
 from vaecausal.stages.logs import Log
 
@@ -54,15 +63,18 @@ def _reconstruct(
 
 @torch.no_grad()
 def _traversal_images(
-    model: VAEAdapter, latents: np.ndarray, values: list[float], mode: str
+    model: VAEAdapter, latents: np.ndarray, values: list[float], mode: str, shown: np.ndarray
 ) -> np.ndarray:
-    """(d, V, 64, 64, C): the first evaluation code with each latent perturbed by each value,
-    in the ``mode`` the intervene stage used."""
+    """(len(shown), V, 64, 64, C): the first evaluation code with each latent in ``shown``
+    perturbed by each value, in the ``mode`` the intervene stage used."""
+    if not len(shown):  # no latent analysed: nothing to decode
+        return np.zeros((0, len(values), 0, 0, 0), dtype=np.float32)
     all_latents = torch.as_tensor(latents, device=model_device(model))
     codes = grid_perturbation(model, all_latents, values, mode).codes(all_latents[:1])[0]
-    d, n_values = codes.shape[:2]
+    codes = codes[torch.as_tensor(shown, dtype=torch.long, device=codes.device)]
+    n_shown, n_values = codes.shape[:2]
     images = decode_latents(model, codes.flatten(0, 1))
-    return _channels_last(images).reshape(d, n_values, *images.shape[2:], images.shape[1])
+    return _channels_last(images).reshape(n_shown, n_values, *images.shape[2:], images.shape[1])
 
 
 def _names(array: np.ndarray) -> list[str]:
@@ -110,11 +122,14 @@ def draw(
     with np.load(effects_path) as stored:
         effects = dict(stored)
     values = effects["values"].tolist()
+    ces = ces_per_latent(effects["pixel_effect_norms"])
+    rows = latent_rows(ces, "CES")
     figures["traversals"] = traversals.plot(
-        _traversal_images(model, latents, values, str(effects["perturbation_mode"])),
+        _traversal_images(model, latents, values, str(effects["perturbation_mode"]), rows.shown),
         values,
-        effects["pixel_effect_norms"].mean(axis=(0, 2)),
+        ces,
         f"{title}: latent traversals",
+        rows=rows,
     )
     families = _names(effects["pair_families"])
     figures["effect_heatmaps"] = effect_heatmaps.plot(
@@ -124,6 +139,7 @@ def draw(
         _names(effects["oracle_factors"]),
         f"{title}: latent-by-factor effects",
         unread=excluded_factors(record),
+        rows=rows,
     )
     encoder = _names(effects["encoder_hooks"])
     figures["patching_heatmap"] = patching_heatmap.plot(
@@ -139,5 +155,5 @@ def draw(
         intervals=record["mediation"].get("total_effect_ci"),
     )
     for name, figure in figures.items():
-        save_figure(figure, out_dir / f"{name}.png")
+        save_figure(figure, out_dir / f"{name}.png", max_pixels=MAX_PIXELS)
     log(f"wrote {', '.join(figures)} (PNG and PDF) to {out_dir}")
