@@ -20,7 +20,9 @@ RUN_ID = "{dataset}/{arch}/seed{seed}"
 
 
 def _alternatives(names):
-    return "|".join(re.escape(n) for n in names)
+    """A wildcard pattern of exactly ``names``; none matches nothing (an empty pattern would
+    match any name: a study of external models only would have ``train`` claim them)."""
+    return "|".join(re.escape(n) for n in names) or r"(?!)"
 
 
 wildcard_constraints:

@@ -54,3 +54,15 @@ def test_a_dataset_outside_the_study_is_refused():
 def test_a_name_of_a_study_architecture_is_refused():
     message = _error(_with({"vae": MINE}))
     assert "'studies.default.external_models.vae': the name of one of the study's" in message
+
+
+def test_a_study_of_external_models_only_is_read_and_one_of_nothing_refused():
+    config = _with({"mine": MINE})
+    del config["studies"]["default"]["architectures"]
+    study = load_study(config, "default")
+    assert study.architectures == {} and set(study.external) == {"mine"}
+    config["studies"]["default"]["architectures"] = []
+    assert load_study(config, "default").architectures == {}
+    config["studies"]["default"]["external_models"] = {}
+    message = _error(config)
+    assert "'studies.default': no architectures and no external_models" in message

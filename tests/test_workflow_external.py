@@ -69,3 +69,17 @@ def test_their_rows_appear_in_runs_csv_beside_the_trained_architecture(study):
     assert "residual" in summary and "pythae_beta" in summary
     figures = work / "results/tiny/runs/tiny_dsprites/residual/seed0/figures"
     assert (figures / "training_curves.png").exists() and (figures / "mediation.png").exists()
+
+
+def test_a_study_of_external_models_only_plans_no_training(tmp_path):
+    weights = tmp_path / "residual.pt"
+    weights.write_bytes(b"")  # a dry run needs the file to exist, not to load
+    config = _study({"residual": str(weights), "pythae_beta": str(weights)})
+    config["studies"]["tiny"]["architectures"] = []
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(config))
+    jobs = planned_jobs(snakemake(REPO, tmp_path / "work", "-n", "--configfile", str(path)))
+    assert "train" not in jobs and jobs["import_model"] == 2
+    for rule in ("intervene", "metrics", "run_figures"):
+        assert jobs[rule] == 2, rule
+    assert jobs["tables"] == 1 and jobs["paper_figures"] == 1

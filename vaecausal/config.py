@@ -374,6 +374,11 @@ def _reference_messages(config: Mapping[str, Any]) -> list[str]:
                         f"'{name}' (defined: {', '.join(sorted(known))})"
                     )
         messages.extend(_only_on_messages(study_name, study))
+        if not study.get("architectures") and not study.get("external_models"):
+            messages.append(
+                f"config key 'studies.{study_name}': no architectures and no external_models, "
+                "so nothing to run (list one or the other)"
+            )
         for name, external in study.get("external_models", {}).items():
             key = f"config key 'studies.{study_name}.external_models.{name}"
             if external["dataset"] not in study.get("datasets", []):
@@ -458,7 +463,7 @@ def load_study(config: Mapping[str, Any], study: str | None = None) -> Study:
             n_latents=config["architectures"][arch].get("n_latents"),
             strength_of=config["architectures"][arch].get("strength_of"),
         )
-        for arch in raw["architectures"]
+        for arch in raw.get("architectures", [])
     }
     return Study(
         name=name,
