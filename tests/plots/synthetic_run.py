@@ -68,6 +68,7 @@ def write_run(
         "values": np.asarray(VALUES),
         "perturbation_mode": np.asarray("set"),
         "pixel_effect_norms": norms.astype(np.float32),
+        "analysed_latents": ~np.isnan(ces),
         "pair_families": np.asarray(factors),
         "input_effect": input_effect,
         "factor_effect": factor_effect,

@@ -193,9 +193,18 @@ def test_a_saved_figure_is_capped_at_max_pixels_and_left_alone_without_a_cap(tmp
     assert matplotlib.image.imread(tmp_path / "free.png").shape[1] > MAX_PIXELS
 
 
-def test_every_per_run_figure_of_a_256_latent_model_is_bounded(tmp_path, tiny_dsprites):
+def test_every_per_run_figure_of_a_256_latent_model_is_bounded(
+    tmp_path, tiny_dsprites, monkeypatch
+):
     run = write_run(tmp_path / "run", tiny_dsprites, d=256, n_hooks=12, not_analysed=[0, 5])
     out = tmp_path / "figures"
+    drawn_figures = {}  # name -> every text drawn on the figure
+
+    def save(figure, path, **kwargs):
+        drawn_figures[path.stem] = texts(figure)
+        save_figure(figure, path, **kwargs)
+
+    monkeypatch.setattr(run_figures, "save_figure", save)
     run_figures.draw(
         run.model,
         None,
@@ -214,3 +223,9 @@ def test_every_per_run_figure_of_a_256_latent_model_is_bounded(tmp_path, tiny_ds
         assert height <= MAX_PIXELS and width <= MAX_PIXELS, (name, width, height)
     traversal = matplotlib.image.imread(out / "traversals.png")
     assert traversal.shape[0] < 3200  # 20 rows of images, not 256
+    for name in ("traversals", "effect_heatmaps"):
+        assert "top 20 of 256 latents by CES (largest first)" in drawn_figures[name]
+        assert "2 of 256 latents not analysed (z0, z5)" in drawn_figures[name]
+    assert "z200\nCES 5.0" in drawn_figures["traversals"]
+    assert "other 234: mean" in drawn_figures["effect_heatmaps"]
+    assert "8 of 12 hook points with the largest restoration" in drawn_figures["patching_heatmap"]

@@ -8,9 +8,9 @@ the total effects.
 Every figure stays readable whatever the model's size (see ``plots.bounds``): the figures with a
 row per latent draw at most ``MAX_LATENT_ROWS`` latents, the top ones by CES (the mean pixel
 effect of perturbing the latent, from ``pixel_effect_norms``) when there are more, the heatmaps
-with the rest's mean in one row; a latent whose CES is NaN was not analysed and is only counted.
-Hook points are cut to the strongest ``MAX_HOOK_POINTS``, and no PNG is wider or taller than
-``MAX_PIXELS``."""
+with the rest's mean in one row; a latent not analysed (``analysed_latents`` false, or its CES
+NaN) is only counted. Hook points are cut to the strongest ``MAX_HOOK_POINTS``, and no PNG is
+wider or taller than ``MAX_PIXELS``."""
 
 from __future__ import annotations
 
@@ -70,8 +70,8 @@ def _traversal_images(
     if not len(shown):  # no latent analysed: nothing to decode
         return np.zeros((0, len(values), 0, 0, 0), dtype=np.float32)
     all_latents = torch.as_tensor(latents, device=model_device(model))
-    codes = grid_perturbation(model, all_latents, values, mode).codes(all_latents[:1])[0]
-    codes = codes[torch.as_tensor(shown, dtype=torch.long, device=codes.device)]
+    chosen = torch.as_tensor(shown, dtype=torch.long, device=all_latents.device)
+    codes = grid_perturbation(model, all_latents, values, mode).codes(all_latents[:1], chosen)[0]
     n_shown, n_values = codes.shape[:2]
     images = decode_latents(model, codes.flatten(0, 1))
     return _channels_last(images).reshape(n_shown, n_values, *images.shape[2:], images.shape[1])
@@ -123,6 +123,8 @@ def draw(
         effects = dict(stored)
     values = effects["values"].tolist()
     ces = ces_per_latent(effects["pixel_effect_norms"])
+    if "analysed_latents" in effects:  # the latents the intervene stage perturbed
+        ces = np.where(effects["analysed_latents"], ces, np.nan)
     rows = latent_rows(ces, "CES")
     figures["traversals"] = traversals.plot(
         _traversal_images(model, latents, values, str(effects["perturbation_mode"]), rows.shown),
