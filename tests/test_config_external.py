@@ -66,3 +66,20 @@ def test_a_study_of_external_models_only_is_read_and_one_of_nothing_refused():
     config["studies"]["default"]["external_models"] = {}
     message = _error(config)
     assert "'studies.default': no architectures and no external_models" in message
+
+
+def test_the_readmes_example_study_is_valid_and_states_its_settings():
+    readme = (REPO / "README.md").read_text()
+    block = next(
+        b.split("```", 1)[0]
+        for b in readme.split("```yaml\n")[1:]
+        if "external_models" in b.split("```", 1)[0]
+    )
+    example = yaml.safe_load(block)["studies"]
+    config = copy.deepcopy(yaml.safe_load((REPO / "config.yaml").read_text()))
+    config["studies"].update(example)
+    study = load_study(config, "mine")
+    assert set(study.external) == {"my_vae"}
+    default = load_study(config, "default").settings
+    for key in ("evaluation", "oracle", "metrics"):
+        assert study.settings[key] == default[key], key  # the quick settings, not the reference

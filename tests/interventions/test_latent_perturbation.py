@@ -176,3 +176,17 @@ def test_perturbing_some_latents_gives_their_full_run_effects_and_nan_for_the_ot
             kept, np.take(value, np.flatnonzero(analysed), axis=axis), rtol=1e-4, atol=1e-7
         )
         assert np.isnan(np.take(some[key], np.flatnonzero(~analysed), axis=axis)).all(), key
+
+
+def test_latents_in_groups_that_fit_a_decoder_call_give_the_same_effects():
+    model = _model_ignoring_latent(1)
+    mu = np.random.default_rng(5).normal(size=(7, 4)).astype(np.float32)
+    weights = np.random.default_rng(6).multinomial(7, np.full(7, 1 / 7), size=4)
+    oracle = place_network(FactorOracle(1, [3, 2]), torch.device("cpu")).eval()
+    kwargs = {"oracle": oracle, "weights": weights}
+    whole_norms, whole = latent_perturbation(model, mu, [-1.0, 2.0], 1000, **kwargs)
+    grouped_norms, grouped = latent_perturbation(model, mu, [-1.0, 2.0], 5, **kwargs)  # 2 a call
+    np.testing.assert_allclose(grouped_norms, whole_norms, rtol=1e-4, atol=1e-6)
+    assert set(grouped) == set(whole)
+    for key, value in whole.items():
+        np.testing.assert_allclose(grouped[key], value, rtol=1e-4, atol=1e-6, err_msg=key)

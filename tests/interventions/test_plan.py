@@ -24,10 +24,11 @@ SETTINGS = {
 }
 
 
-def _design(discrete: bool = False, analysed: int = 4) -> Design:
+def _design(discrete: bool = False, analysed: int = 4, decode_batch: int = 128) -> Design:
     return Design(
         n_eval=10,
         n_latents=4,
+        decode_batch=decode_batch,
         analysed=analysed,
         analysed_active=analysed,
         families=2,
@@ -51,6 +52,9 @@ def test_the_passes_follow_the_documented_counts():
     assert {w.name: w for w in workloads(_design(True), SETTINGS)}["code_swaps"].decoder == 10 * 13
     fewer = {w.name: w for w in workloads(_design(analysed=1), SETTINGS)}
     assert fewer["latent_perturbation"].decoder == 10 * (1 + 1 * 3)
+    # 4 latents x 3 values do not fit a call of 7 with their code: 2 latents a call, 2 groups
+    grouped = {w.name: w for w in workloads(_design(decode_batch=7), SETTINGS)}
+    assert grouped["latent_perturbation"].decoder == 10 * (2 + 4 * 3)
 
 
 def _plan() -> CostPlan:

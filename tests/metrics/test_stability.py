@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from vaecausal.interventions import decoder_effects
+from vaecausal.interventions import latent_perturbation as perturbation
 from vaecausal.interventions.latent_perturbation import latent_perturbation
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.metrics.causal import model_ces, model_specificity, specificity_per_latent
@@ -86,7 +87,7 @@ def test_activation_replicates_too_large_for_memory_are_dropped_whole(monkeypatc
     model = _model()
     latents = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
     oracle = place_network(FactorOracle(1, [2, 3]), torch.device("cpu")).eval()
-    monkeypatch.setattr(decoder_effects, "MAX_REPLICATE_ELEMENTS", 10 * 3 * 256)
+    monkeypatch.setattr(perturbation, "MAX_REPLICATE_ELEMENTS", 10 * 3 * 256)
     _, means = latent_perturbation(
         model, latents, [1.0], 8, oracle, weights=resampling_weights(4, 10, 0)
     )

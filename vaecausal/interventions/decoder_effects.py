@@ -16,12 +16,14 @@ keeping an (N, d, U) array per decoder layer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
-from vaecausal.adapters.protocol import VAEAdapter, decode_images
+from vaecausal.adapters.protocol import VAEAdapter, decode_images, model_device
 from vaecausal.interventions.hooks import captured, is_linear, unit_view
 from vaecausal.interventions.oracle import FactorOracle
 
@@ -50,19 +52,26 @@ class EffectSums:
     # per key, codes' values not yet in the replicate sums, with their first row: adding a
     # block of codes at once reads the (R, d, U) sums once per block, not once per code
     pending: dict[str, list[tuple[int, torch.Tensor]]] = field(default_factory=dict)
-    # keys whose replicate sums would not fit in MAX_REPLICATE_ELEMENTS
+    # keys whose replicate sums would not fit in max_replicate_elements
     skipped: set[str] = field(default_factory=set)
+    max_replicate_elements: int = MAX_REPLICATE_ELEMENTS
     _reserved: int = 0
 
     @classmethod
     def over_codes(
-        cls, n_latents: int, weights: np.ndarray | None, device: torch.device
+        cls,
+        n_latents: int,
+        weights: np.ndarray | None,
+        device: torch.device,
+        max_replicate_elements: int = MAX_REPLICATE_ELEMENTS,
     ) -> EffectSums:
         """Sums for a run's codes, per bootstrap replicate where ``weights`` (R, N) are given
-        (counts, exact in float32, which every device supports)."""
+        (counts, exact in float32, which every device supports), at most
+        ``max_replicate_elements`` of activation replicates."""
         if weights is None:
             return cls(n_latents)
-        return cls(n_latents, torch.as_tensor(weights, dtype=torch.float32, device=device))
+        counts = torch.as_tensor(weights, dtype=torch.float32, device=device)
+        return cls(n_latents, counts, max_replicate_elements=max_replicate_elements)
 
     def add(self, key: str, per_code: torch.Tensor, rows: slice) -> torch.Tensor:
         """Add ``per_code`` (B, d, ...), summed over values, of the codes ``rows`` to the
@@ -76,7 +85,7 @@ class EffectSums:
 
     def _reserve(self, key: str, elements_per_code: int) -> bool:
         """Whether ``key`` keeps replicate sums: the first time an activation key is seen, its
-        R x d x U sums are counted against ``MAX_REPLICATE_ELEMENTS``; one that does not fit is
+        R x d x U sums are counted against ``max_replicate_elements``; one that does not fit is
         skipped."""
         if key in self.skipped:
             return False
@@ -85,7 +94,7 @@ class EffectSums:
         if key in self.replicate_sums:
             return True
         needed = len(self.weights) * elements_per_code
-        if self._reserved + needed > MAX_REPLICATE_ELEMENTS:
+        if self._reserved + needed > self.max_replicate_elements:
             self.skipped.add(key)
             return False
         self._reserved += needed
@@ -128,6 +137,13 @@ class EffectSums:
 def total_variation(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """TV distance between class distributions along the last axis."""
     return 0.5 * (p - q).abs().sum(-1)
+
+
+def decode_batch(settings: Mapping[str, Any], model: VAEAdapter) -> int:
+    """Codes per decoder call (``interventions.decode_batch``) on the model's device type (the
+    CPU's setting where none is given for it)."""
+    sizes = settings["decode_batch"]
+    return int(sizes.get(model_device(model).type, sizes["cpu"]))
 
 
 def images_per_call(decode_batch: int, changes_per_image: int) -> int:

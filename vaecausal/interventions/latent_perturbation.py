@@ -12,7 +12,8 @@ z^{i,v} is z with latent i replaced, in the model's perturbation frame (centre, 
 Measured per change (see ``decoder_effects``): the pixel effect ||xhat(z^{i,v}) - xhat(z)||_2,
 the oracle's factor effect E[i, k] and each decoder unit's activation change. All latents and
 values of a batch of codes go through the decoder together with the batch's unchanged codes, in
-calls of at most ``decode_batch`` codes (at least one code's changes).
+calls of at most ``decode_batch`` codes; where one code's changes alone exceed that (hundreds of
+latents), the latents go in groups whose changes fit, each group with its own unchanged codes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import torch
 
 from vaecausal.adapters.protocol import DiscreteAdapter, VAEAdapter, model_device
 from vaecausal.interventions.decoder_effects import (
+    MAX_REPLICATE_ELEMENTS,
     EffectSums,
     images_per_call,
     measure_decoder_change,
@@ -113,16 +115,69 @@ def latent_perturbation(
     """(pixel effect norms (N, d, V), mean factor effects (with an oracle) and activation effects
     at ``hooks`` (every decoder hook point by default), as ``EffectSums.means``) of the
     perturbations in ``mode``; with bootstrap ``weights`` (R, N) also per replicate. Only the
-    ``analysed`` latents (a mask; all by default) are perturbed: the others' entries are NaN."""
+    ``analysed`` latents (a mask; all by default) are perturbed: the others' entries are NaN.
+
+    A decoder call holds a code and its changes: where one code's changes of every analysed
+    latent exceed ``decode_batch`` (hundreds of latents), the latents go in groups that fit,
+    each group's replicate sums held to its share of ``MAX_REPLICATE_ELEMENTS``."""
+    perturbation = grid_perturbation(
+        model, torch.as_tensor(latents, device=model_device(model)), values, mode
+    )
+    d = latents.shape[1]
+    chosen = np.arange(d) if analysed is None else np.flatnonzero(analysed)
+    group = max(1, (decode_batch - 1) // len(values))
+    groups = [chosen[start : start + group] for start in range(0, len(chosen), group)]
+    parts = [
+        _perturb(
+            model,
+            latents,
+            perturbation,
+            g,
+            decode_batch,
+            oracle,
+            hooks,
+            weights,
+            MAX_REPLICATE_ELEMENTS * len(g) // max(1, len(chosen)),
+        )
+        for g in groups
+    ]
+    norms = np.concatenate([p[0] for p in parts], axis=1)
+    # replicate sums are kept for every group or for none
+    keys = set.intersection(*(set(p[1]) for p in parts)) if parts else set()
+    means = {
+        key: np.concatenate([p[1][key] for p in parts], axis=_latent_axis(key)) for key in keys
+    }
+    if len(chosen) == d:
+        return norms, means
+    return spread(norms, chosen, d, axis=1), {
+        key: spread(value, chosen, d, axis=_latent_axis(key)) for key, value in means.items()
+    }
+
+
+def _latent_axis(key: str) -> int:
+    """The latent axis of an ``EffectSums.means`` array: after the replicates', if any."""
+    return 1 if key.startswith("replicates.") else 0
+
+
+def _perturb(
+    model: VAEAdapter,
+    latents: np.ndarray,
+    perturbation: Perturbation,
+    chosen: np.ndarray,
+    decode_batch: int,
+    oracle: FactorOracle | None,
+    hooks: tuple[str, ...] | None,
+    weights: np.ndarray | None,
+    max_replicate_elements: int,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``latent_perturbation`` of the ``chosen`` latents (indices), its arrays over them alone."""
     device = model_device(model)
     all_latents = torch.as_tensor(latents, device=device)
-    perturbation = grid_perturbation(model, all_latents, values, mode)
-    n, d, n_values = latents.shape[0], latents.shape[1], len(values)
-    chosen = np.arange(d) if analysed is None else np.flatnonzero(analysed)
-    chosen_t, m = torch.as_tensor(chosen, device=device), len(chosen)
+    n, m, n_values = latents.shape[0], len(chosen), len(perturbation.values)
+    chosen_t = torch.as_tensor(chosen, device=device)
     per_call = images_per_call(decode_batch, m * n_values)
     norms = np.empty((n, m, n_values), dtype=np.float32)
-    sums = EffectSums.over_codes(m, weights, device)
+    sums = EffectSums.over_codes(m, weights, device, max_replicate_elements)
     for start in range(0, n, per_call):
         z = all_latents[start : start + per_call]
         changed = model.decoder_input(perturbation.codes(z, chosen_t).flatten(0, 2))
@@ -136,13 +191,7 @@ def latent_perturbation(
             start,
         )
         norms[start : start + len(z)] = change.cpu().numpy()
-    means = sums.means()
-    if m == d:
-        return norms, means
-    return spread(norms, chosen, d, axis=1), {
-        key: spread(value, chosen, d, axis=1 if key.startswith("replicates.") else 0)
-        for key, value in means.items()
-    }
+    return norms, sums.means()
 
 
 @torch.no_grad()

@@ -8,7 +8,8 @@ Passes per manipulation, with n evaluation codes, m analysed latents (a of them 
 values, K input families, T treatments, I input pairs, P patching pairs, M mediation pairs, U_h
 patched units of hook point h, S code swaps:
 
-- latent perturbation: n (1 + m V) decoder and oracle passes;
+- latent perturbation: n (G + m V) decoder and oracle passes, G the groups of latents whose
+  changes of one code fit a decoder call (1 unless m V + 1 exceeds ``decode_batch``);
 - input manipulation: 2 K I encoder passes;
 - activation patching: 2 K P encoder and P (1 + a) decoder passes, and K P U_h passes resumed
   from each encoder hook point h, a P U_h from each decoder hook point;
@@ -22,6 +23,7 @@ other model replays what ran before it; its time is measured per hook point, not
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -69,6 +71,7 @@ class Design:
 
     n_eval: int
     n_latents: int
+    decode_batch: int  # codes per decoder call
     analysed: int
     analysed_active: int
     families: int
@@ -91,8 +94,11 @@ def workloads(design: Design, settings: Mapping[str, Any]) -> list[Workload]:
     units = design.patched_units
     encoder = [h for h in units if h in design.encoder_hooks]
     decoder = [h for h in units if h not in design.encoder_hooks]
+    # a code's changes go to the decoder with it, in groups of latents that fit a call
+    groups = math.ceil(m / max(1, (design.decode_batch - 1) // values))
+    perturbed = n * (groups + m * values)
     plan = [
-        Workload("latent_perturbation", decoder=n * (1 + m * values), oracle=n * (1 + m * values)),
+        Workload("latent_perturbation", decoder=perturbed, oracle=perturbed),
         Workload("input_manipulation", encoder=2 * design.families * pairs),
         Workload(
             "activation_patching",

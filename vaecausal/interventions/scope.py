@@ -12,6 +12,7 @@ import torch
 
 from vaecausal.adapters.protocol import DiscreteAdapter, VAEAdapter, model_device
 from vaecausal.data.loader import BatchGatherer
+from vaecausal.interventions.decoder_effects import decode_batch
 from vaecausal.interventions.hooks import unit_counts
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.interventions.pairs import family_and_treatment_names
@@ -68,6 +69,7 @@ def intervention_scope(
     design = Design(
         n_eval=len(latents),
         n_latents=latents.shape[1],
+        decode_batch=decode_batch(settings, model),
         analysed=int(selection.analysed.sum()),
         analysed_active=int((selection.analysed & active).sum()),
         families=len(families),

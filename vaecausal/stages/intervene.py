@@ -26,6 +26,7 @@ from vaecausal.adapters.protocol import DiscreteAdapter, VAEAdapter, model_devic
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_factors, read_meta
 from vaecausal.interventions.code_swaps import code_swap_effects
+from vaecausal.interventions.decoder_effects import decode_batch
 from vaecausal.interventions.input_manipulation import input_effects
 from vaecausal.interventions.latent_perturbation import (
     code_changes,
@@ -71,13 +72,6 @@ def _perturbation_rows(
         )
     ]
     return rows
-
-
-def decode_batch(settings: dict[str, Any], model: VAEAdapter) -> int:
-    """Codes per decoder call on the model's device type (the CPU's setting where none is
-    given for it)."""
-    sizes = settings["decode_batch"]
-    return int(sizes.get(model_device(model).type, sizes["cpu"]))
 
 
 @dataclass
