@@ -140,3 +140,19 @@ def test_a_prepared_benchmark_brings_its_declared_symmetries_and_own_data_none(t
     declared = vaecausal.api.dataset_symmetries(tmp_path / "dsprites")
     assert declared["orientation"]["given"] == "shape"
     assert vaecausal.api.dataset_symmetries(tmp_path / "data") == {}
+
+
+def test_data_from_a_prepared_benchmark_keep_its_name_and_grid_so_its_symmetries_apply(
+    tmp_path, tiny_dsprites
+):
+    source = vaecausal.api.read_meta(tiny_dsprites)
+    benchmark = DatasetMeta(**{**source.__dict__, "name": "dsprites_procedural_small"})
+    paths = StorePaths(tiny_dsprites)
+    copy = vaecausal.api.write_dataset(
+        tmp_path / "data", np.load(paths.images), np.load(paths.factors), source.factor_names,
+        source=benchmark,
+    )  # fmt: skip
+    assert copy.name == "dsprites_procedural_small"
+    assert copy.preprocessing == source.preprocessing and copy.preprocessing["subsample"]
+    declared = vaecausal.api.dataset_symmetries(tmp_path / "data")
+    assert declared["orientation"]["given"] == "shape"

@@ -8,13 +8,13 @@ project, written as the pipeline writes a run.
 
 The factory (``module:function``, importable from the current directory) returns a
 ``VAEAdapter`` or a module with ``encode`` / ``decode`` methods; the weights are its module's
-``state_dict``. A prepared dataset folder brings its factor names. Bad input (a factory that
-cannot be imported, hook names that match nothing, a decoder whose images are not the data's,
-codes of the wrong width, images and factors of different lengths) stops the command before any
-work, with the problem named.
-Before any manipulation the plan of the work is printed (hook points and units, latents, image
-passes, estimated time); a plan estimated over ``--max-minutes`` is refused (exit status 3) with
-the settings that shrink it, before the oracle is trained.
+``state_dict``. A prepared dataset folder brings its factor names, and its name and grid (a
+benchmark's look-alike values then count for the oracle). Bad input (a factory that cannot be
+imported, hook names that match nothing, a decoder whose images are not the data's, codes of
+the wrong width, images and factors of different lengths) stops the command before any work,
+with the problem named. Before any manipulation the plan of the work is printed (hook points and
+units, latents, image passes, estimated time); a plan estimated over ``--max-minutes`` is refused
+(exit status 3) with the settings that shrink it, before the oracle is trained.
 """
 
 from __future__ import annotations
@@ -157,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             threads=args.threads,
             log=lambda message: print(message, file=sys.stderr),
             max_minutes=args.max_minutes,
+            prepared_from=args.dataset,
         )
     except OverBudget as refusal:
         print(f"vaecausal-analyze: {refusal}", file=sys.stderr)

@@ -66,8 +66,11 @@ def write_dataset(
     factors: np.ndarray,
     factor_names: Sequence[str] | None = None,
     label: str = "user data",
+    source: DatasetMeta | None = None,
 ) -> DatasetMeta:
-    """``images`` and ``factors`` as a prepared dataset (the pipeline's format) in ``root``."""
+    """``images`` and ``factors`` as a prepared dataset (the pipeline's format) in ``root``;
+    taken from the prepared dataset of meta ``source``, its name, label and preprocessing are
+    kept (a benchmark's declared symmetries are found by name and put on its stored grid)."""
     check_data(images, factors)
     names = list(factor_names or [f"factor{k}" for k in range(factors.shape[1])])
     if len(names) != factors.shape[1]:
@@ -76,13 +79,14 @@ def write_dataset(
     paths.root.mkdir(parents=True, exist_ok=True)
     np.save(paths.images, images)
     meta = DatasetMeta(
-        name=paths.root.name,
-        label=label,
-        procedural=False,
+        name=source.name if source else paths.root.name,
+        label=source.label if source else label,
+        procedural=source.procedural if source else False,
         channels=int(images.shape[3]),
         n_images=len(images),
         factor_names=names,
         factor_sizes=(factors.max(axis=0) + 1).astype(int).tolist(),
+        preprocessing=dict(source.preprocessing) if source else {},
     )
     write_factors_and_meta(paths, factors, meta)
     return meta
@@ -101,13 +105,16 @@ def analyze(
     log: Log = print,
     output: DecoderOutput = "logits",
     max_minutes: float | None = None,
+    prepared_from: str | Path | None = None,
 ) -> dict[str, Any]:
     """Analyse ``model`` on ``images`` / ``factors``; returns ``metrics.json``'s content.
     ``output`` declares what a plain module's decoder returns (logits, probabilities, or tanh
     images in [-1, 1]); an adapter declares its own. Before any manipulation the plan of the
     work is logged (hook points and units, latents, image passes, estimated time); with
     ``max_minutes`` a plan estimated over it is refused (``OverBudget``, a ``ValueError``
-    naming the settings that shrink it) before the oracle is trained.
+    naming the settings that shrink it) before the oracle is trained. Images and factors read
+    from a prepared dataset folder (``prepared_from``) keep its name and preprocessing, so a
+    benchmark's look-alike values (dSprites' orientations) count for the oracle.
 
     Writes to ``out_dir``: ``data/`` (the prepared dataset), ``oracle.pt``, ``oracle.json``,
     ``latents.npz``, ``activations.npz``, ``interventions.parquet`` (the tidy table),
@@ -122,7 +129,8 @@ def analyze(
     log("\n".join(hook_point_listing(adapter, (int(images.shape[3]), IMAGE_SIZE, IMAGE_SIZE))))
     settings = default_settings(overrides)
     prepared = out / "data"
-    meta = write_dataset(prepared, images, factors, factor_names)
+    source = read_meta(Path(prepared_from)) if prepared_from is not None else None
+    meta = write_dataset(prepared, images, factors, factor_names, source=source)
     unknown = sorted(set(categorical) - set(meta.factor_names))
     if unknown:
         raise ValueError(f"categorical factor(s) {unknown} are not among {meta.factor_names}")

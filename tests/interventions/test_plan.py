@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from vaecausal.interventions import plan
 from vaecausal.interventions.plan import (
     SHRINKS,
     CostPlan,
@@ -83,3 +84,16 @@ def test_a_budget_refuses_an_estimate_over_it_naming_the_costliest_and_their_set
     with pytest.raises(OverBudget, match="the costliest: activation_patching .*max_units"):
         check_budget(plan, 0.1)
     assert {w.name for w in workloads(_design(discrete=True), SETTINGS)} <= set(SHRINKS)
+
+
+def test_a_manipulation_timed_per_code_is_its_fixed_cost_plus_its_codes(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(plan.time, "perf_counter", lambda: clock[0])
+
+    def run(codes: int) -> None:  # 5 s whatever the codes, 2 s a code
+        clock[0] += 5.0 + 2.0 * codes
+
+    assert plan.seconds_per_code(run) == (5.0, 2.0)
+    seconds = PassSeconds(1.0, 1.0, 1.0, {}, per_code={"latent_perturbation": (5.0, 2.0)})
+    work = workloads(_design(), SETTINGS)[0]
+    assert work.name == "latent_perturbation" and seconds.of(work) == 5.0 + 10 * 2.0

@@ -18,7 +18,9 @@ latents), the latents go in groups whose changes fit, each group with its own un
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -87,6 +89,12 @@ class Perturbation:
         """Every perturbed code of ``z`` of the ``chosen`` latents (m,; all d by default),
         (B, m, V, d, ...)."""
         return perturbed_codes(z, self.targets(z), chosen)
+
+
+def perturbation_mode(settings: Mapping[str, Any], model: VAEAdapter) -> str:
+    """``set`` for Gaussian latents (z_i := v, as the study does); ``interventions.vq_perturbation``
+    for a discrete model's z_e."""
+    return settings["vq_perturbation"] if isinstance(model, DiscreteAdapter) else "set"
 
 
 def grid_perturbation(

@@ -18,7 +18,10 @@ patched units of hook point h, S code swaps:
 - code swaps (a discrete model): n (1 + d S) decoder and oracle passes.
 
 A resumed pass runs only the layers after its hook point on this project's networks, and on any
-other model replays what ran before it; its time is measured per hook point, not assumed.
+other model replays what ran before it; its time is measured per hook point, not assumed. Latent
+perturbation does much beside its passes (every decoder unit's change, per bootstrap replicate):
+it is timed as it runs on one and on three evaluation codes (a fixed cost and one per code), and
+its passes are shown, not timed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import torch
@@ -48,6 +52,7 @@ class Workload:
     decoder: int = 0
     oracle: int = 0
     resumed: Mapping[str, int] = field(default_factory=dict)  # hook point -> passes from it
+    codes: int = 0  # evaluation codes it goes through, for one timed per code
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,13 @@ class PassSeconds:
     decoder: float
     oracle: float
     resumed: Mapping[str, float]  # hook point -> a pass resumed from it
+    # manipulation -> (fixed seconds, seconds per evaluation code), timed on the manipulation
+    per_code: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def of(self, work: Workload) -> float:
+        if work.name in self.per_code:
+            fixed, per_code = self.per_code[work.name]
+            return fixed + work.codes * per_code
         whole = work.encoder * self.encoder + work.decoder * self.decoder
         resumed = sum(count * self.resumed[hook] for hook, count in work.resumed.items())
         return whole + work.oracle * self.oracle + resumed
@@ -98,7 +108,7 @@ def workloads(design: Design, settings: Mapping[str, Any]) -> list[Workload]:
     groups = math.ceil(m / max(1, (design.decode_batch - 1) // values))
     perturbed = n * (groups + m * values)
     plan = [
-        Workload("latent_perturbation", decoder=perturbed, oracle=perturbed),
+        Workload("latent_perturbation", decoder=perturbed, oracle=perturbed, codes=n),
         Workload("input_manipulation", encoder=2 * design.families * pairs),
         Workload(
             "activation_patching",
@@ -139,25 +149,42 @@ def _per_image(run: Callable[[], object], images: int, device: torch.device) -> 
 @torch.no_grad()
 def time_passes(model: VAEAdapter, probe: torch.Tensor, oracle: FactorOracle) -> PassSeconds:
     """Seconds per image through the encoder, the decoder, ``oracle`` and the rest of the network
-    from each hook point, on ``probe`` (a batch of images on the model's device)."""
+    from each hook point, on ``probe`` (a batch of images on the model's device). One hook
+    point's resume at a time: a resume that replays a foreign model keeps what it recorded."""
     device = model_device(model)
-    with captured(model, model.encoder_hooks) as encoder_acts:
-        inputs = model.decoder_input(model.encode_latents(probe))
-    with captured(model, model.decoder_hooks) as decoder_acts:
-        images = decode_images(model, inputs)
-    resumes = {
-        **{h: (encoder_resume(model, h, probe), a) for h, a in encoder_acts.items()},
-        **{h: (decoder_resume(model, h, inputs), a) for h, a in decoder_acts.items()},
-    }
+    inputs = model.decoder_input(model.encode_latents(probe))
+    images = decode_images(model, inputs)
+    resumed = {}
+    for hooks, make, base, run in (
+        (model.encoder_hooks, encoder_resume, probe, lambda: model.encode_latents(probe)),
+        (model.decoder_hooks, decoder_resume, inputs, lambda: decode_images(model, inputs)),
+    ):
+        for hook in hooks:
+            with captured(model, [hook]) as activations:
+                run()
+            resumed[hook] = _per_image(
+                partial(make(model, hook, base), activations.pop(hook)), len(probe), device
+            )  # the resume and what it recorded are dropped before the next hook point's
     return PassSeconds(
         encoder=_per_image(lambda: model.encode_latents(probe), len(probe), device),
         decoder=_per_image(lambda: decode_images(model, inputs), len(probe), device),
         oracle=_per_image(lambda: oracle.probabilities(images), len(probe), device),
-        resumed={
-            hook: _per_image(lambda r=resume, a=activation: r(a), len(probe), device)
-            for hook, (resume, activation) in resumes.items()
-        },
+        resumed=resumed,
     )
+
+
+def seconds_per_code(run: Callable[[int], object]) -> tuple[float, float]:
+    """(fixed seconds, seconds per evaluation code) of a manipulation, ``run(k)`` doing it on k
+    codes, with what it does beside the passes (effect sums, bootstrap replicates, whose
+    read-out is a fixed cost): timed on one code and on three, after a warm-up on one."""
+    run(1)
+    seconds = []
+    for codes in (1, 3):
+        started = time.perf_counter()
+        run(codes)
+        seconds.append(time.perf_counter() - started)
+    per_code = max(0.0, (seconds[1] - seconds[0]) / 2)
+    return max(0.0, seconds[0] - per_code), per_code
 
 
 @dataclass(frozen=True)
@@ -205,7 +232,8 @@ class CostPlan:
                 ("resumed", sum(w.resumed.values())),
             )
             passes = ", ".join(f"{count:,} {net}" for net, count in counts if count)
-            lines.append(f"  {w.name}: {passes} passes, ~{_duration(self.seconds.of(w))}")
+            timed = " (timed on the manipulation)" if w.name in self.seconds.per_code else ""
+            lines.append(f"  {w.name}: {passes} passes, ~{_duration(self.seconds.of(w))}{timed}")
         lines.append(f"  estimated total: ~{_duration(self.total_seconds)}")
         return lines
 

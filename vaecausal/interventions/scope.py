@@ -4,7 +4,7 @@ costs (``plan``), decided once from the cached codes before any manipulation run
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -14,11 +14,13 @@ from vaecausal.adapters.protocol import DiscreteAdapter, VAEAdapter, model_devic
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.interventions.decoder_effects import decode_batch
 from vaecausal.interventions.hooks import unit_counts
+from vaecausal.interventions.latent_perturbation import latent_perturbation, perturbation_mode
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.interventions.pairs import family_and_treatment_names
-from vaecausal.interventions.plan import CostPlan, Design, time_passes, workloads
+from vaecausal.interventions.plan import CostPlan, Design, seconds_per_code, time_passes, workloads
 from vaecausal.interventions.selection import LatentSelection, analysed_latents, patched_units
 from vaecausal.metrics.causal import latent_activity
+from vaecausal.metrics.stability import resampling_weights
 from vaecausal.models.device import place_network
 
 PROBE_IMAGES = 32  # images of the timed probe batch
@@ -82,8 +84,24 @@ def intervention_scope(
     )
     if oracle is None:
         oracle = place_network(FactorOracle(probe.shape[1], factor_sizes), model_device(model))
+    oracle = oracle.eval()
     with torch.no_grad():
-        seconds = time_passes(model, probe, oracle.eval())
+        passes = time_passes(model, probe, oracle)
+    bootstrap = settings["bootstrap"]
+
+    def perturb(codes: int) -> object:
+        return latent_perturbation(
+            model,
+            latents[:codes],
+            list(settings["latent_values"]),
+            decode_batch(settings, model),
+            oracle,
+            mode=perturbation_mode(settings, model),
+            weights=resampling_weights(codes, bootstrap["replicates"], bootstrap["seed"]),
+            analysed=selection.analysed,
+        )
+
+    seconds = replace(passes, per_code={"latent_perturbation": seconds_per_code(perturb)})
     return Scope(
         selection,
         active,

@@ -32,6 +32,7 @@ from vaecausal.interventions.latent_perturbation import (
     code_changes,
     grid_perturbation,
     latent_perturbation,
+    perturbation_mode,
 )
 from vaecausal.interventions.mediation import ALPHA, mediation_analysis
 from vaecausal.interventions.oracle import (
@@ -87,12 +88,6 @@ class Results:
         started = time.perf_counter()
         yield
         self.timings[name] = time.perf_counter() - started
-
-
-def perturbation_mode(settings: dict[str, Any], model: VAEAdapter) -> str:
-    """``set`` for Gaussian latents (z_i := v, as the study does); ``interventions.vq_perturbation``
-    for a discrete model's z_e."""
-    return settings["vq_perturbation"] if isinstance(model, DiscreteAdapter) else "set"
 
 
 def with_modularity_replicates(
