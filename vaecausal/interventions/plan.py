@@ -57,7 +57,8 @@ class Workload:
 
 @dataclass(frozen=True)
 class PassSeconds:
-    """Seconds per image of one pass through each network, timed on a probe batch."""
+    """Seconds per image of one pass through each network and from each hook point, timed on a
+    probe batch; and the manipulations timed as they run, per evaluation code."""
 
     encoder: float
     decoder: float
