@@ -31,6 +31,7 @@ import yaml
 
 from vaecausal.adapters.checks import check_data, check_model_on_data
 from vaecausal.adapters.factory import build_model, hook_point_listing
+from vaecausal.adapters.protocol import INPUT_SCALES, OUTPUT_RANGES
 from vaecausal.config import deep_merge
 from vaecausal.data.store import IMAGE_SIZE, StorePaths, read_meta
 
@@ -44,9 +45,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--weights", type=Path, help="state_dict of the factory's module")
     parser.add_argument(
         "--output",
-        choices=["logits", "probabilities", "tanh"],
+        choices=list(OUTPUT_RANGES),
         default="logits",
-        help="what the decoder returns (tanh: images in [-1, 1]); checked on a probe batch",
+        help="what the decoder returns (tanh: images in [-1, 1]; clamped: images on the [-1, 1] "
+        "scale that nothing bounds, as diffusers' AutoencoderKL); checked on a probe batch",
+    )
+    parser.add_argument(
+        "--inputs",
+        choices=list(INPUT_SCALES),
+        default="unit",
+        help="what the encoder takes: images in [0, 1] (unit) or scaled to [-1, 1] (signed, as "
+        "diffusers' VAEs)",
     )
     parser.add_argument("--images", type=Path, help="images, .npy (N, 64, 64, C) uint8")
     parser.add_argument("--factors", type=Path, help="factor indices, .npy (N, K)")
@@ -125,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list_hooks:
         shape = (args.channels, IMAGE_SIZE, IMAGE_SIZE)
         try:
-            model = build_model(args.factory, args.weights, shape, args.output)
+            model = build_model(args.factory, args.weights, shape, args.output, args.inputs)
         except ValueError as error:
             parser.error(str(error))
         print("\n".join(hook_point_listing(model, shape)))
@@ -140,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:  # every check before any work; errors later are the analysis's own, with tracebacks
         check_data(images, factors)
         shape = (images.shape[-1], IMAGE_SIZE, IMAGE_SIZE)
-        model = build_model(args.factory, args.weights, shape, args.output)
+        model = build_model(args.factory, args.weights, shape, args.output, args.inputs)
         check_model_on_data(model, images)
     except ValueError as error:
         parser.error(str(error))
@@ -158,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log=lambda message: print(message, file=sys.stderr),
             max_minutes=args.max_minutes,
             prepared_from=args.dataset,
+            inputs=args.inputs,
         )
     except OverBudget as refusal:
         print(f"vaecausal-analyze: {refusal}", file=sys.stderr)

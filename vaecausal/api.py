@@ -22,7 +22,7 @@ import yaml
 
 from vaecausal.adapters.checks import check_data, check_model_on_data
 from vaecausal.adapters.factory import as_adapter, hook_point_listing
-from vaecausal.adapters.protocol import DecoderOutput, VAEAdapter
+from vaecausal.adapters.protocol import DecoderOutput, InputScale, VAEAdapter
 from vaecausal.config import deep_merge, load_study
 from vaecausal.data.store import (
     IMAGE_SIZE,
@@ -106,10 +106,13 @@ def analyze(
     output: DecoderOutput = "logits",
     max_minutes: float | None = None,
     prepared_from: str | Path | None = None,
+    inputs: InputScale = "unit",
 ) -> dict[str, Any]:
     """Analyse ``model`` on ``images`` / ``factors``; returns ``metrics.json``'s content.
-    ``output`` declares what a plain module's decoder returns (logits, probabilities, or tanh
-    images in [-1, 1]); an adapter declares its own. Before any manipulation the plan of the
+    ``output`` declares what a plain module's decoder returns (logits, probabilities, tanh
+    images in [-1, 1], or clamped: images on the [-1, 1] scale that nothing bounds) and
+    ``inputs`` what its encoder takes (images in [0, 1], or signed: scaled to [-1, 1]); an
+    adapter declares its own. Before any manipulation the plan of the
     work is logged (hook points and units, latents, image passes, estimated time); with
     ``max_minutes`` a plan estimated over it is refused (``OverBudget``, a ``ValueError``
     naming the settings that shrink it) before the oracle is trained. Images and factors read
@@ -122,7 +125,7 @@ def analyze(
     """
     out = Path(out_dir)
     check_data(images, factors)
-    adapter = as_adapter(model, (int(images.shape[3]), IMAGE_SIZE, IMAGE_SIZE), output)
+    adapter = as_adapter(model, (int(images.shape[3]), IMAGE_SIZE, IMAGE_SIZE), output, inputs)
     prepare_host(threads)
     adapter = place_network(adapter, choose_device()).eval()
     check_model_on_data(adapter, images)

@@ -94,3 +94,50 @@ def test_the_module_adapter_on_the_projects_trained_style_models_is_unchanged():
     assert model.decoder_input(latents) is latents
     with torch.no_grad():
         assert np.isfinite(decode_latents(model, latents).numpy()).all()
+
+
+class _Scaled(nn.Module):
+    """Encodes the mean intensity; decodes ``scale`` times a fixed pattern shifted by ``shift``:
+    an output whose bulk and extremes are set by hand."""
+
+    def __init__(self, scale: float, shift: float = 0.0) -> None:
+        super().__init__()
+        self.scale, self.shift = scale, shift
+        self.seen: list[float] = []
+        self.layer, self.out = nn.Linear(1, 1), nn.Linear(2, 1)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen += [float(x.min()), float(x.max())]
+        return self.layer(x.mean((1, 2, 3))[:, None]).repeat(1, 2)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        pattern = torch.linspace(-1, 1, 64 * 64).reshape(1, 1, 64, 64)
+        pattern[..., 0, :3] = 2.0  # three pixels overshoot, as an unbounded decoder's do
+        ignored = 0 * self.out(z)[:, :, None, None]  # a decoder layer, its output unused
+        return self.scale * pattern + self.shift + ignored
+
+
+def test_an_image_on_the_signed_scale_that_overshoots_is_declared_clamped_not_tanh():
+    with pytest.raises(ValueError, match=r"declared to output tanh.*over \[-0.999, 2\].*'clamped'"):
+        ModuleAdapter(_Scaled(1.0), output="tanh")
+    model = ModuleAdapter(_Scaled(1.0), output="clamped")
+    with torch.no_grad():
+        images = decode_latents(model, torch.zeros(1, 2))
+    assert float(images.max()) == 1.0 and float(images.min()) >= 0.0  # 2.0 clamped to 1
+    assert float(images[0, 0, 0, 0]) == 1.0 and float(images[0, 0, -1, -1]) == 1.0
+
+
+def test_logits_whose_bulk_lies_far_below_the_signed_scale_are_not_taken_as_clamped():
+    with pytest.raises(ValueError, match=r"clamped in \[-1, 1\].*percentiles.*'logits'"):
+        ModuleAdapter(_Scaled(2.0, shift=-6.0), output="clamped")
+
+
+def test_signed_inputs_reach_the_encoder_scaled_to_minus_one_one():
+    unit, signed = _Scaled(1.0), _Scaled(1.0)
+    ModuleAdapter(unit, output="clamped")
+    ModuleAdapter(signed, output="clamped", inputs="signed")
+    # the probe's noise image reaches 0.9998 in [0, 1]: 2 x 0.9998 - 1 in [-1, 1]
+    assert min(unit.seen) == 0.0 and max(unit.seen) == pytest.approx(0.9998, abs=1e-4)
+    assert min(signed.seen) == -1.0 and max(signed.seen) == pytest.approx(2 * max(unit.seen) - 1)
+    with pytest.raises(ValueError, match="encoder inputs must be one of"):
+        ModuleAdapter(_Scaled(1.0), inputs="centred")

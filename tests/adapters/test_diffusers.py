@@ -3,15 +3,12 @@
 its spatial latent (4, 8, 8) is flattened to 256 latents and restored for the decoder, its hook
 points are listed and chosen, and ``vaecausal.analyze`` runs on it end to end on 3-channel images.
 
-What its decoder outputs: AutoencoderKL is trained on images scaled to [-1, 1], and its decoder
+What it takes and outputs: AutoencoderKL is trained on images scaled to [-1, 1], and its decoder
 ends in a plain convolution (``decoder.conv_out``, after a SiLU), with no squashing layer: its
 output is an image on the [-1, 1] scale that nothing bounds (diffusers clamps it when it makes
-pictures: ``(sample / 2 + 0.5).clamp(0, 1)``). Of the declarations the project has, ``tanh``
-(images in [-1, 1], read as (x + 1) / 2) is the right one; ``logits`` would read it through a
-sigmoid and squash the image. The probe-batch range check holds a declared ``tanh`` decoder to
-[-1, 1]: a random-init AutoencoderKL outputs about [-2, 2] and is refused (tested below). The
-models here therefore have their last convolution scaled down, so that their output stays in
-[-1, 1] as a trained decoder's roughly does; everything else is diffusers' own random init.
+pictures: ``(sample / 2 + 0.5).clamp(0, 1)``). It is declared as such: ``inputs="signed"`` and
+``output="clamped"``, whose range check looks at the output's bulk. ``tanh`` holds the output
+to [-1, 1] and refuses a random-init AutoencoderKL (about [-2, 2]), naming ``clamped``.
 """
 
 from __future__ import annotations
@@ -39,9 +36,8 @@ LATENT_SHAPE = (4, 8, 8)  # three downsamplings of 64 x 64, 4 latent channels
 WIDTHS = (8, 8, 16, 16)
 
 
-def autoencoder_kl(seed: int = 0, in_range: bool = True) -> torch.nn.Module:
-    """A small random-init AutoencoderKL on 3 x 64 x 64 images: latent (4, 8, 8). With
-    ``in_range`` its last convolution is scaled down so that its output stays in [-1, 1]."""
+def autoencoder_kl(seed: int = 0) -> torch.nn.Module:
+    """A small random-init AutoencoderKL on 3 x 64 x 64 images: latent (4, 8, 8)."""
     torch.manual_seed(seed)
     model = diffusers.AutoencoderKL(
         in_channels=3,
@@ -54,28 +50,24 @@ def autoencoder_kl(seed: int = 0, in_range: bool = True) -> torch.nn.Module:
         norm_num_groups=8,
         sample_size=64,
     ).eval()
-    if in_range:
-        with torch.no_grad():
-            model.decoder.conv_out.weight.mul_(0.1)
-            model.decoder.conv_out.bias.zero_()
     return model
 
 
-def test_a_random_init_autoencoder_kl_declared_tanh_is_refused_with_its_range():
+def test_a_random_init_autoencoder_kl_declared_tanh_is_refused_naming_clamped():
     # Its decoder has no squashing layer: untrained, it draws outside [-1, 1], and the check
     # names the range it saw rather than reading such images as [0, 1] pixels.
-    with pytest.raises(ValueError, match=r"declared to output tanh in \[-1, 1\].*'logits'"):
-        as_adapter(autoencoder_kl(in_range=False), IMAGE_SHAPE, "tanh")
+    with pytest.raises(ValueError, match=r"declared to output tanh in \[-1, 1\].*'clamped'"):
+        as_adapter(autoencoder_kl(), IMAGE_SHAPE, "tanh", "signed")
 
 
 def test_autoencoder_kl_passed_as_it_is_gives_its_own_latents_and_images():
     model = autoencoder_kl()
-    adapter = as_adapter(model, IMAGE_SHAPE, "tanh")
+    adapter = as_adapter(model, IMAGE_SHAPE, "clamped", "signed")
     assert isinstance(adapter, ModuleAdapter) and adapter.module is model
     assert adapter.n_latents == 256 and adapter.latent_shape == LATENT_SHAPE
     images = torch.rand(3, *IMAGE_SHAPE, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        own = model.encode(images).latent_dist
+        own = model.encode(images * 2 - 1).latent_dist  # it takes images scaled to [-1, 1]
         mean, logvar = adapter.posterior(images)
         torch.testing.assert_close(mean, own.mean.flatten(1))
         torch.testing.assert_close(logvar, own.logvar.flatten(1))
@@ -83,12 +75,12 @@ def test_autoencoder_kl_passed_as_it_is_gives_its_own_latents_and_images():
         assert restored.shape == (3, *LATENT_SHAPE)
         drawn = model.decode(own.mean).sample
         torch.testing.assert_close(adapter.run_decoder(restored), drawn)
-        torch.testing.assert_close(decode_latents(adapter, mean), (drawn + 1) / 2)
+        torch.testing.assert_close(decode_latents(adapter, mean), ((drawn + 1) / 2).clamp(0, 1))
 
 
 def test_autoencoder_kl_hook_points_are_listed_and_chosen():
     model = autoencoder_kl()
-    adapter = as_adapter(model, IMAGE_SHAPE, "tanh")
+    adapter = as_adapter(model, IMAGE_SHAPE, "clamped", "signed")
     # the defaults: every layer with parameters, in the order it runs, on each side
     assert (
         adapter.encoder_hooks[0] == "encoder.conv_in" and adapter.encoder_hooks[-1] == "quant_conv"
@@ -108,7 +100,8 @@ def test_autoencoder_kl_hook_points_are_listed_and_chosen():
     assert candidates["decoder.conv_out"] == ((3, 64, 64), 3)
     chosen = ModuleAdapter(
         model,
-        output="tanh",
+        output="clamped",
+        inputs="signed",
         image_shape=IMAGE_SHAPE,
         encoder_hooks=["encoder.down_blocks.*", "quant_conv"],
         decoder_hooks=["decoder.up_blocks.*"],
@@ -158,7 +151,13 @@ def test_analyze_runs_on_autoencoder_kl_passed_as_it_is(tmp_path):
 
     images, factors = shapes_like_data()
     metrics = vaecausal.analyze(
-        autoencoder_kl(), images, factors, tmp_path, overrides=SMALL, output="tanh"
+        autoencoder_kl(),
+        images,
+        factors,
+        tmp_path,
+        overrides=SMALL,
+        output="clamped",
+        inputs="signed",
     )
     assert metrics == json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["n_latents"] == 256

@@ -20,7 +20,7 @@ from torch import nn
 from vaecausal.adapters.base import DEFAULT_IMAGE_SHAPE
 from vaecausal.adapters.hook_points import candidate_hook_points
 from vaecausal.adapters.module import ModuleAdapter
-from vaecausal.adapters.protocol import DecoderOutput, VAEAdapter
+from vaecausal.adapters.protocol import DecoderOutput, InputScale, VAEAdapter
 
 
 def import_factory(spec: str) -> Callable[[], Any]:
@@ -49,13 +49,14 @@ def as_adapter(
     model: Any,
     image_shape: Sequence[int] = DEFAULT_IMAGE_SHAPE,
     output: DecoderOutput = "logits",
+    inputs: InputScale = "unit",
 ) -> VAEAdapter:
-    """``model`` itself when it offers the protocol (it declares its own output), else a
-    ``ModuleAdapter`` of it whose decoder outputs ``output``."""
+    """``model`` itself when it offers the protocol (it declares its own scales), else a
+    ``ModuleAdapter`` of it whose encoder takes ``inputs`` and decoder outputs ``output``."""
     if isinstance(model, VAEAdapter):
         return model
     if isinstance(model, nn.Module) and callable(getattr(model, "encode", None)):
-        return ModuleAdapter(model, output=output, image_shape=image_shape)
+        return ModuleAdapter(model, output=output, image_shape=image_shape, inputs=inputs)
     raise ValueError(
         f"{type(model).__name__} is neither a VAEAdapter nor a module with encode and decode "
         "methods: wrap it in an adapter (vaecausal.adapters.module / .pythae)"
@@ -72,9 +73,10 @@ def build_model(
     weights: Path | None = None,
     image_shape: Sequence[int] = DEFAULT_IMAGE_SHAPE,
     output: DecoderOutput = "logits",
+    inputs: InputScale = "unit",
 ) -> VAEAdapter:
     """The adapted model the factory builds, with ``weights`` loaded when given."""
-    model = as_adapter(import_factory(factory)(), image_shape, output)
+    model = as_adapter(import_factory(factory)(), image_shape, output, inputs)
     if weights is not None:
         load_weights(user_module(model), weights)
     return model

@@ -19,7 +19,7 @@ import torch
 from torch import distributions, nn
 
 from vaecausal.adapters.base import DEFAULT_IMAGE_SHAPE, GaussianAdapter
-from vaecausal.adapters.protocol import DecoderOutput
+from vaecausal.adapters.protocol import INPUT_SCALES, DecoderOutput, InputScale
 
 ENCODER_FORMS = (
     "a tensor (the mean), a (mean, log-variance) tuple or list, a torch.distributions.Normal "
@@ -64,9 +64,10 @@ def decoded_image(decoded: Any) -> torch.Tensor:
 
 class ModuleAdapter(GaussianAdapter):
     """A VAE module whose ``encode(images)`` and ``decode(codes)`` follow any of the conventions
-    of the module's docstring, and whose decoder outputs images as ``output`` says (logits,
-    probabilities or tanh; checked on a probe batch). Hook points as in ``Adapter``; other
-    methods can be named with ``encode`` and ``decode``."""
+    of the module's docstring, whose encoder takes images in [0, 1] or, with ``inputs="signed"``,
+    scaled to [-1, 1], and whose decoder outputs images as ``output`` says (logits,
+    probabilities, tanh or clamped; checked on a probe batch). Hook points as in ``Adapter``;
+    other methods can be named with ``encode`` and ``decode``."""
 
     def __init__(
         self,
@@ -78,16 +79,20 @@ class ModuleAdapter(GaussianAdapter):
         neuron_hooks: Sequence[str] = (),
         encode: str = "encode",
         decode: str = "decode",
+        inputs: InputScale = "unit",
     ) -> None:
         for method in (encode, decode):
             if not callable(getattr(module, method, None)):
                 raise ValueError(f"{type(module).__name__} has no method '{method}'")
-        self._encode, self._decode = encode, decode
+        if inputs not in INPUT_SCALES:
+            raise ValueError(f"encoder inputs must be one of {list(INPUT_SCALES)}, not {inputs!r}")
+        self._encode, self._decode, self.inputs = encode, decode, inputs
         self.latent_shape: tuple[int, ...] | None = None  # a spatial latent's (C, H, W)
         super().__init__(module, output, image_shape, encoder_hooks, decoder_hooks, neuron_hooks)
 
     def posterior(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        mean, logvar = mean_and_logvar(getattr(self.module, self._encode)(images))
+        scaled = images * 2 - 1 if self.inputs == "signed" else images
+        mean, logvar = mean_and_logvar(getattr(self.module, self._encode)(scaled))
         if mean.dim() > 2:  # a spatial latent: one latent per element
             self.latent_shape = tuple(mean.shape[1:])
             mean = mean.flatten(1)

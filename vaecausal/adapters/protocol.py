@@ -22,14 +22,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-DecoderOutput = Literal["logits", "probabilities", "tanh"]
+DecoderOutput = Literal["logits", "probabilities", "tanh", "clamped"]
 # What each declared decoder output may hold: Bernoulli logits any real number, probabilities
-# [0, 1], "tanh" images in [-1, 1] (a Tanh output layer, as PyTorch-VAE's models have).
+# [0, 1], "tanh" images in [-1, 1] (a Tanh output layer, as PyTorch-VAE's models have),
+# "clamped" images on the [-1, 1] scale that nothing bounds and that are clamped to it (a
+# decoder ending in a plain convolution, as diffusers' AutoencoderKL: its bulk is checked,
+# ``checks.BULK``).
 OUTPUT_RANGES: dict[str, tuple[float, float]] = {
     "logits": (-float("inf"), float("inf")),
     "probabilities": (0.0, 1.0),
     "tanh": (-1.0, 1.0),
+    "clamped": (-1.0, 1.0),
 }
+# What the encoder takes: images in [0, 1] ("unit", as the project's data are) or scaled to
+# [-1, 1] ("signed", as diffusers' VAEs are trained).
+InputScale = Literal["unit", "signed"]
+INPUT_SCALES = ("unit", "signed")
 # Probabilities are clipped this far from 0 and 1 before a log: a decoder that outputs exact
 # zeros would otherwise make one pixel's loss infinite.
 PROBABILITY_EPS = 1e-6
@@ -110,6 +118,8 @@ def as_probabilities(model: VAEAdapter, output: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(output)
     if model.output == "tanh":
         return (output + 1) / 2
+    if model.output == "clamped":
+        return ((output + 1) / 2).clamp(0, 1)
     return output
 
 
