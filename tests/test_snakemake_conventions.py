@@ -6,6 +6,7 @@ both clean without a separate step.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,18 @@ def test_snakefmt_would_change_nothing() -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_conda_environments_pin_the_studys_versions():
+    constraints = {
+        name.lower(): version
+        for name, version in re.findall(
+            r"^([A-Za-z0-9_.-]+)==(\S+)$", (REPO / "constraints.txt").read_text(), re.M
+        )
+    }
+    pinned = 0
+    for env in (REPO / "envs").glob("*.yaml"):
+        for name, version in re.findall(r"- ([A-Za-z0-9_.-]+)==(\S+)", env.read_text()):
+            assert constraints.get(name.lower()) == version, f"{env.name}: {name}=={version}"
+            pinned += 1
+    assert pinned > 10
