@@ -134,3 +134,13 @@ def test_list_hooks_prints_the_candidates_with_units_and_needs_no_data(tmp_path)
     assert "decoder hook points (* chosen: 4)" in result.stdout
     missing_out = _run("--factory", "tests.adapters.foreign:residual_vae", "--dataset", tmp_path)
     assert missing_out.returncode == 2 and "--out is required" in missing_out.stderr
+
+
+def test_a_diffusers_autoencoder_kl_is_taken_as_it_is_with_its_declared_scales():
+    pytest.importorskip("diffusers")
+    factory = ("--factory", "tests.adapters.test_diffusers:autoencoder_kl", "--channels", "3")
+    result = _run(*factory, "--list-hooks", "--inputs", "signed", "--output", "clamped")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "  * decoder.conv_out  (3, 64, 64)  3" in result.stdout
+    refused = _run(*factory, "--list-hooks", "--output", "tanh")
+    assert refused.returncode == 2 and "the narrowest that fits is 'clamped'" in refused.stderr
