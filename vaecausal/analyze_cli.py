@@ -36,6 +36,20 @@ from vaecausal.config import deep_merge
 from vaecausal.data.store import IMAGE_SIZE, StorePaths, read_meta
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text}")
+    return value
+
+
+def _positive_number(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vaecausal-analyze",
@@ -73,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", default="model", help="the model's name in tables and figures")
     parser.add_argument(
         "--max-minutes",
-        type=float,
+        type=_positive_number,
         help="refuse, before the oracle and the manipulations, a plan estimated over this",
     )
     parser.add_argument(
@@ -81,9 +95,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=["all", "active", "top_kl"],
         help="latents to perturb and patch (interventions.latents.mode; default all)",
     )
-    parser.add_argument("--top-k", type=int, help="latents kept by --latents top_kl")
+    parser.add_argument("--top-k", type=_positive, help="latents kept by --latents top_kl")
     parser.add_argument(
-        "--max-units", type=int, help="units patched per hook point, a seeded random subset"
+        "--max-units", type=_positive, help="units patched per hook point, a seeded random subset"
     )
     parser.add_argument("--threads", type=int, default=1)
     return parser
@@ -142,8 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out is None:
         parser.error("--out is required (unless --list-hooks)")
     images, factors, names = _data(parser, args)
+    if args.top_k is not None and args.latents != "top_kl":
+        parser.error("--top-k counts the latents of --latents top_kl; give that too")
     overrides = deep_merge(
-        yaml.safe_load(args.config.read_text()) if args.config else {}, _scope_overrides(args)
+        (yaml.safe_load(args.config.read_text()) or {}) if args.config else {},
+        _scope_overrides(args),
     )
     images = np.asarray(images)
     try:  # every check before any work; errors later are the analysis's own, with tracebacks

@@ -171,6 +171,11 @@ def test_perturbing_some_latents_gives_their_full_run_effects_and_nan_for_the_ot
     assert set(some) == set(full)
     for key, value in full.items():
         axis = 1 if key.startswith("replicates.") else 0
+        if key.startswith("replicates.activation_delta."):  # over the analysed latents alone
+            np.testing.assert_allclose(
+                some[key], np.take(value, np.flatnonzero(analysed), axis=1), rtol=1e-4, atol=1e-7
+            )
+            continue
         kept = np.take(some[key], np.flatnonzero(analysed), axis=axis)
         np.testing.assert_allclose(
             kept, np.take(value, np.flatnonzero(analysed), axis=axis), rtol=1e-4, atol=1e-7
@@ -190,3 +195,17 @@ def test_latents_in_groups_that_fit_a_decoder_call_give_the_same_effects():
     assert set(grouped) == set(whole)
     for key, value in whole.items():
         np.testing.assert_allclose(grouped[key], value, rtol=1e-4, atol=1e-6, err_msg=key)
+
+
+def test_perturbing_no_latent_gives_every_effect_undefined():
+    model = _model_ignoring_latent(1)
+    mu = np.random.default_rng(7).normal(size=(3, 4)).astype(np.float32)
+    oracle = place_network(FactorOracle(1, [3, 2]), torch.device("cpu")).eval()
+    weights = np.ones((5, 3), dtype=np.int32)
+    norms, means = latent_perturbation(
+        model, mu, [1.0], 8, oracle, weights=weights, analysed=np.zeros(4, bool)
+    )
+    assert norms.shape == (3, 4, 1) and np.isnan(norms).all()
+    assert means["factor_effect"].shape == (4, 2) and np.isnan(means["factor_effect"]).all()
+    assert means["activation_delta.decoder.fc1"].shape == (4, 256)
+    assert not [k for k in means if k.startswith("replicates.")]

@@ -133,3 +133,14 @@ def test_patching_a_subset_of_units_gives_their_rows_of_patching_every_unit():
     part = decoder_patching(model, latents, torch.full((4,), 2.0), [0, 2], units=decoder_units)
     np.testing.assert_allclose(part["decoder.fc2"], full["decoder.fc2"][[3, 500, 1023]], rtol=1e-5)
     assert part["decoder.fc1"].shape == full["decoder.fc1"].shape
+
+
+def test_decoder_patching_in_groups_of_latents_gives_the_same_restoration():
+    model = _model()
+    latents = torch.randn(3, 4, generator=torch.Generator().manual_seed(6))
+    targets = torch.full((4,), 2.0)
+    whole = decoder_patching(model, latents, targets, [0, 1, 3])
+    grouped = decoder_patching(model, latents, targets, [0, 1, 3], decode_batch=3)  # one a call
+    for name, r in whole.items():
+        np.testing.assert_allclose(grouped[name], r, rtol=1e-3, atol=1e-5, err_msg=name)
+        assert np.isnan(grouped[name][:, 2]).all()

@@ -93,7 +93,7 @@ def test_a_manipulation_timed_per_code_is_its_fixed_cost_plus_its_codes(monkeypa
     def run(codes: int) -> None:  # 5 s whatever the codes, 2 s a code
         clock[0] += 5.0 + 2.0 * codes
 
-    assert plan.seconds_per_code(run) == (5.0, 2.0)
+    assert plan.seconds_per_code(run, 3) == (5.0, 2.0)
     seconds = PassSeconds(1.0, 1.0, 1.0, {}, per_code={"latent_perturbation": (5.0, 2.0)})
     work = workloads(_design(), SETTINGS)[0]
     assert work.name == "latent_perturbation" and seconds.of(work) == 5.0 + 10 * 2.0

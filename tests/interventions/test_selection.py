@@ -37,12 +37,13 @@ def test_an_unknown_mode_is_named():
 
 
 def test_patched_units_are_every_unit_or_a_seeded_sorted_subset_per_hook_point():
-    np.testing.assert_array_equal(patched_units(5, None, 0, 0), np.arange(5))
-    np.testing.assert_array_equal(patched_units(5, 8, 0, 0), np.arange(5))
-    some = patched_units(1000, 16, 0, 2)
+    np.testing.assert_array_equal(patched_units(5, None, 0, "a"), np.arange(5))
+    np.testing.assert_array_equal(patched_units(5, 8, 0, "a"), np.arange(5))
+    some = patched_units(1000, 16, 0, "decoder.fc2")
     assert len(np.unique(some)) == 16 and (np.diff(some) > 0).all() and some.max() < 1000
-    np.testing.assert_array_equal(some, patched_units(1000, 16, 0, 2))
-    assert not np.array_equal(some, patched_units(1000, 16, 0, 3))
+    np.testing.assert_array_equal(some, patched_units(1000, 16, 0, "decoder.fc2"))
+    assert not np.array_equal(some, patched_units(1000, 16, 0, "decoder.fc1"))
+    assert not np.array_equal(some, patched_units(1000, 16, 1, "decoder.fc2"))
 
 
 def test_spread_puts_the_chosen_latents_back_and_nan_elsewhere():

@@ -257,3 +257,12 @@ def test_effect_heatmap_hatches_and_names_the_factors_the_oracle_cannot_read():
     assert "not read" not in texts(plain)
     assert not [p for p in plain.axes[1].patches if p.get_hatch()]
     plt.close("all")
+
+
+def test_the_mediation_figures_sum_over_a_subset_of_units_is_scaled_as_metrics_json_is():
+    totals = [TotalEffect(2.0, 0.1, 0.001, 16)]
+    nie = {"encoder.fc": np.array([[0.5], [1.0]])}  # two of eight units patched
+    table = mediation._share_table(nie, totals, ["posX up"], {"encoder.fc": 4.0})
+    shares = dict(zip(table["kind"], table["share"], strict=True))
+    assert shares["sum over units"] == pytest.approx(4.0 * 1.5 / 2.0)
+    assert shares["strongest unit"] == pytest.approx(0.5)

@@ -49,8 +49,26 @@ def _counting_resume(resume, counts: Counter):
     return make
 
 
-def test_the_plans_pass_counts_are_the_passes_the_manipulations_make(data, tmp_path, monkeypatch):
+# the default scope, and a narrowed one: the 2 latents of largest KL, 8 units per hook point,
+# decoder calls of 5 codes (latents perturbed one at a time, decoder patching in groups)
+SCOPES = {
+    "all": {},
+    "narrowed": {
+        "interventions": {
+            "latents": {"mode": "top_kl", "top_k": 2},
+            "patching": {"max_units": 8},
+            "decode_batch": {"cpu": 5},
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_the_plans_pass_counts_are_the_passes_the_manipulations_make(
+    scope, data, tmp_path, monkeypatch
+):
     images, factors = data
+    overrides = deep_merge(QUICK, SCOPES[scope])
     model, counts = _model(), Counter()
     model.encoder.register_forward_hook(lambda _m, i, _o: counts.update(encoder=len(i[0])))
     model.decoder.register_forward_hook(lambda _m, i, _o: counts.update(decoder=len(i[0])))
@@ -75,8 +93,8 @@ def test_the_plans_pass_counts_are_the_passes_the_manipulations_make(data, tmp_p
             if message.startswith(start):
                 seen[start] = Counter(counts)
 
-    settings = vaecausal.api.default_settings(QUICK)
-    vaecausal.api.analyze(model, images, factors, tmp_path, overrides=QUICK, log=log)
+    settings = vaecausal.api.default_settings(overrides)
+    vaecausal.api.analyze(model, images, factors, tmp_path, overrides=overrides, log=log)
     plan = intervene.scope(
         model,
         tmp_path / "latents.npz",
@@ -150,3 +168,18 @@ def test_analysing_the_active_latents_alone_changes_no_metric(data, tmp_path):
         assert active[key] == pytest.approx(reference[key], rel=1e-5), key
     inactive = [i for i in range(4) if i not in active["active_latents"]]
     assert all(active["ces_per_latent"][i] is None for i in inactive)
+
+
+@pytest.mark.parametrize("mode", ["active", "top_kl"])
+def test_a_model_with_no_active_latent_analysed_alone_gets_undefined_metrics(mode, data, tmp_path):
+    images, factors = data
+    collapsed = {
+        "interventions": {"latents": {"mode": mode, "top_k": 2}},
+        "metrics": {"active_kl_threshold": 1e9},  # no latent is active
+    }
+    metrics = vaecausal.api.analyze(
+        _model(), images, factors, tmp_path, overrides=deep_merge(QUICK, collapsed)
+    )
+    assert metrics["n_active"] == metrics["n_analysed"] == 0
+    assert metrics["ces"] is None and metrics["specificity"] is None
+    assert all(v is None for v in metrics["ces_per_latent"])

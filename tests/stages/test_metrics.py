@@ -7,7 +7,8 @@ import pytest
 
 from tests.interventions.line_codebook import SPACING, line_vq, near_middle_codes
 from vaecausal.interventions.latent_perturbation import code_changes
-from vaecausal.stages.metrics import effect_metrics, unit_scale, vq_intervention_metrics
+from vaecausal.interventions.selection import unit_scale
+from vaecausal.stages.metrics import effect_metrics, vq_intervention_metrics
 
 
 def test_specificity_leaves_out_factors_with_a_single_value():
@@ -71,7 +72,7 @@ def test_a_grid_without_a_move_has_no_smallest_move_share():
 
 
 def test_a_sum_over_a_random_subset_of_units_is_scaled_to_the_layer():
-    effects = {"mediation.nie.enc": np.ones((8, 3)), "hook_units.enc": np.asarray(32)}
+    effects = {"patched_units.enc": np.arange(0, 32, 4), "hook_units.enc": np.asarray(32)}
     assert unit_scale(effects, "enc") == 4.0
     # arrays from before subsets: every unit was patched
     assert unit_scale({"mediation.nie.enc": np.ones((8, 3))}, "enc") == 1.0

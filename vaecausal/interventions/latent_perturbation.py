@@ -123,7 +123,9 @@ def latent_perturbation(
     """(pixel effect norms (N, d, V), mean factor effects (with an oracle) and activation effects
     at ``hooks`` (every decoder hook point by default), as ``EffectSums.means``) of the
     perturbations in ``mode``; with bootstrap ``weights`` (R, N) also per replicate. Only the
-    ``analysed`` latents (a mask; all by default) are perturbed: the others' entries are NaN.
+    ``analysed`` latents (a mask; all by default) are perturbed: the others' entries are NaN,
+    but for the replicates' activation effects, (R, m, U) over the m analysed latents alone
+    (spread over all d they could take d / m times the memory their budget allows).
 
     A decoder call holds a code and its changes: where one code's changes of every analysed
     latent exceed ``decode_batch`` (hundreds of latents), the latents go in groups that fit,
@@ -131,8 +133,14 @@ def latent_perturbation(
     perturbation = grid_perturbation(
         model, torch.as_tensor(latents, device=model_device(model)), values, mode
     )
-    d = latents.shape[1]
+    n, d = latents.shape[:2]
     chosen = np.arange(d) if analysed is None else np.flatnonzero(analysed)
+    if not len(chosen):  # nothing analysed (a collapsed model): every effect undefined
+        shapes = _perturb(model, latents[:1], perturbation, np.arange(1), 1, oracle, hooks, None, 0)
+        return np.full((n, d, len(values)), np.nan, np.float32), {
+            key: np.full((d, *value.shape[1:]), np.nan, np.float32)
+            for key, value in shapes[1].items()
+        }
     group = max(1, (decode_batch - 1) // len(values))
     groups = [chosen[start : start + group] for start in range(0, len(chosen), group)]
     parts = [
@@ -145,21 +153,28 @@ def latent_perturbation(
             oracle,
             hooks,
             weights,
-            MAX_REPLICATE_ELEMENTS * len(g) // max(1, len(chosen)),
+            MAX_REPLICATE_ELEMENTS * len(g) // len(chosen),
         )
         for g in groups
     ]
     norms = np.concatenate([p[0] for p in parts], axis=1)
     # replicate sums are kept for every group or for none
-    keys = set.intersection(*(set(p[1]) for p in parts)) if parts else set()
+    keys = set.intersection(*(set(p[1]) for p in parts))
     means = {
         key: np.concatenate([p[1][key] for p in parts], axis=_latent_axis(key)) for key in keys
     }
     if len(chosen) == d:
         return norms, means
     return spread(norms, chosen, d, axis=1), {
-        key: spread(value, chosen, d, axis=_latent_axis(key)) for key, value in means.items()
+        key: value
+        if key.startswith(COMPACT_REPLICATES)
+        else spread(value, chosen, d, axis=_latent_axis(key))
+        for key, value in means.items()
     }
+
+
+# Replicate arrays kept over the analysed latents alone (``latent_perturbation``).
+COMPACT_REPLICATES = "replicates.activation_delta."
 
 
 def _latent_axis(key: str) -> int:

@@ -25,6 +25,7 @@ from vaecausal.interventions.hooks import captured, is_linear, unit_view
 from vaecausal.interventions.input_manipulation import as_slots
 from vaecausal.interventions.pairs import PairFamily
 from vaecausal.interventions.resume import decoder_resume, encoder_resume
+from vaecausal.interventions.selection import spread
 
 # Elements of the largest activation of one input (32 channels x 32 x 32): sizes patch chunks.
 _LARGEST_ACTIVATION = 32 * 32 * 32
@@ -136,21 +137,54 @@ def decoder_patching(
     patched_latents: list[int],
     max_elements: int = 2**25,
     units: Mapping[str, np.ndarray] | None = None,
+    decode_batch: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Restoration R[L] of shape (U, d) for pairs (z, z^{i<-t_i}) over the codes ``latents``
     (n, d, ...), ``targets`` holding each latent's perturbed value: one for every code (d, ...)
     or each code's own (n, d, ...), as an additive perturbation gives. Only the latents in
     ``patched_latents`` are patched (an inactive latent moves nothing, so it has nothing to
     restore); the other columns are NaN. With ``units``, only hook point L's units
-    ``units[L]`` are patched: R[L] has one row per patched unit."""
+    ``units[L]`` are patched: R[L] has one row per patched unit. With ``decode_batch``, the
+    latents go in groups whose treated codes fit a decoder call of that many (each latent's
+    restoration is its own, so the groups give the same numbers)."""
     n, d = latents.shape[:2]
     if not patched_latents:  # a collapsed model: nothing moves, nothing to restore
         with captured(model, model.decoder_hooks) as acts:
             model.run_decoder(model.decoder_input(latents[:1]))
+        patched = units or {}
         return {
-            name: np.full((unit_view(a, is_linear(model, name)).shape[1], d), np.nan, np.float32)
+            name: np.full(
+                (len(patched.get(name, range(unit_view(a, is_linear(model, name)).shape[1]))), d),
+                np.nan,
+                np.float32,
+            )
             for name, a in acts.items()
         }
+    group = len(patched_latents) if decode_batch is None else max(1, decode_batch // n)
+    parts = [
+        _decoder_patching(
+            model, latents, targets, patched_latents[start : start + group], max_elements, units
+        )
+        for start in range(0, len(patched_latents), group)
+    ]
+    chosen = np.asarray(patched_latents)
+    return {
+        name: spread(np.concatenate([part[name] for part in parts], axis=1), chosen, d, axis=1)
+        for name in model.decoder_hooks
+    }
+
+
+def _decoder_patching(
+    model: VAEAdapter,
+    latents: torch.Tensor,
+    targets: torch.Tensor,
+    patched_latents: list[int],
+    max_elements: int,
+    units: Mapping[str, np.ndarray] | None,
+) -> dict[str, np.ndarray]:
+    """``decoder_patching`` of the latents ``patched_latents`` (at least one), in one call:
+    R[L] of shape (U, m) over them alone."""
+    n = latents.shape[0]
     chosen = torch.as_tensor(patched_latents, dtype=torch.long, device=latents.device)
     m = len(chosen)
     perturbed = latents[:, None].repeat(1, m, *([1] * (latents.dim() - 1)))
@@ -184,7 +218,5 @@ def decoder_patching(
             max_elements,
             (units or {}).get(name),
         )
-        full = np.full((restored.shape[0], d), np.nan, dtype=np.float32)
-        full[:, patched_latents] = restored.cpu().numpy()
-        result[name] = full
+        result[name] = restored.cpu().numpy().astype(np.float32)
     return result

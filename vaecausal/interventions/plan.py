@@ -13,8 +13,8 @@ patched units of hook point h, S code swaps:
 - input manipulation: 2 K I encoder passes;
 - activation patching: 2 K P encoder and P (1 + a) decoder passes, and K P U_h passes resumed
   from each encoder hook point h, a P U_h from each decoder hook point;
-- causal mediation: T (2 (I - M) + 2 M) encoder passes and T M (2 U_h + 2) resumed from each
-  encoder hook point;
+- causal mediation: at most 2 T I encoder passes (the outcome is chosen on the pairs that share
+  no image with a measuring one) and T M (2 U_h + 2) resumed from each encoder hook point;
 - code swaps (a discrete model): n (1 + d S) decoder and oracle passes.
 
 A resumed pass runs only the layers after its hook point on this project's networks, and on any
@@ -100,7 +100,8 @@ def workloads(design: Design, settings: Mapping[str, Any]) -> list[Workload]:
     n, m, a = design.n_eval, design.analysed, design.analysed_active
     values = len(settings["latent_values"])
     pairs = min(settings["input_pairs"], n)
-    patching = min(settings["patching"]["n_pairs"], pairs)
+    patching = min(settings["patching"]["n_pairs"], pairs)  # pairs per factor
+    codes = min(settings["patching"]["n_pairs"], n)  # codes per latent
     measuring = min(settings["mediation"]["n_pairs"], pairs // 2)
     units = design.patched_units
     encoder = [h for h in units if h in design.encoder_hooks]
@@ -114,16 +115,19 @@ def workloads(design: Design, settings: Mapping[str, Any]) -> list[Workload]:
         Workload(
             "activation_patching",
             encoder=2 * design.families * patching,
-            decoder=patching * (1 + a),
+            decoder=codes * (1 + a) if a else 1,  # nothing to patch: one pass for the shapes
             resumed={
                 **{h: design.families * patching * units[h] for h in encoder},
-                **{h: a * patching * units[h] for h in decoder},
+                **{h: a * codes * units[h] for h in decoder},
             },
         ),
+        # with no latent to carry an outcome, one image per treatment (for the shapes)
         Workload(
             "causal_mediation",
-            encoder=design.treatments * (2 * (pairs - measuring) + 2 * measuring),
-            resumed={h: design.treatments * measuring * (2 * units[h] + 2) for h in encoder},
+            encoder=design.treatments * 2 * pairs if a else design.treatments,
+            resumed={h: design.treatments * measuring * (2 * units[h] + 2) for h in encoder}
+            if a
+            else {},
         ),
     ]
     if design.discrete:
@@ -174,18 +178,19 @@ def time_passes(model: VAEAdapter, probe: torch.Tensor, oracle: FactorOracle) ->
     )
 
 
-def seconds_per_code(run: Callable[[int], object]) -> tuple[float, float]:
+def seconds_per_code(run: Callable[[int], object], codes: int) -> tuple[float, float]:
     """(fixed seconds, seconds per evaluation code) of a manipulation, ``run(k)`` doing it on k
     codes, with what it does beside the passes (effect sums, bootstrap replicates, whose
-    read-out is a fixed cost): timed on one code and on three, after a warm-up on one."""
-    run(1)
+    read-out is a fixed cost): timed on ``codes`` codes (a decoder call's worth, so that a GPU's
+    calls are timed full) and on twice as many, after a warm-up."""
+    run(codes)
     seconds = []
-    for codes in (1, 3):
+    for k in (codes, 2 * codes):
         started = time.perf_counter()
-        run(codes)
+        run(k)
         seconds.append(time.perf_counter() - started)
-    per_code = max(0.0, (seconds[1] - seconds[0]) / 2)
-    return max(0.0, seconds[0] - per_code), per_code
+    per_code = max(0.0, (seconds[1] - seconds[0]) / codes)
+    return max(0.0, seconds[0] - codes * per_code), per_code
 
 
 @dataclass(frozen=True)
@@ -271,7 +276,8 @@ def check_budget(plan: CostPlan, max_minutes: float | None) -> None:
     advice = "; ".join(
         f"{w.name} (~{_duration(plan.seconds.of(w))}): {SHRINKS[w.name]}" for w in costly
     )
+    oracle = " (with the oracle's training at its full step budget)" if plan.oracle_seconds else ""
     raise OverBudget(
-        f"the manipulations are estimated at ~{_duration(plan.total_seconds)}, over the budget "
-        f"of {max_minutes:g} min; the costliest: {advice}"
+        f"the manipulations are estimated at ~{_duration(plan.total_seconds)}{oracle}, over the "
+        f"budget of {max_minutes:g} min; the costliest: {advice}"
     )

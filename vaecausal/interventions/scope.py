@@ -3,6 +3,7 @@ costs (``plan``), decided once from the cached codes before any manipulation run
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -12,7 +13,7 @@ import torch
 
 from vaecausal.adapters.protocol import DiscreteAdapter, VAEAdapter, model_device
 from vaecausal.data.loader import BatchGatherer
-from vaecausal.interventions.decoder_effects import decode_batch
+from vaecausal.interventions.decoder_effects import decode_batch, images_per_call
 from vaecausal.interventions.hooks import unit_counts
 from vaecausal.interventions.latent_perturbation import latent_perturbation, perturbation_mode
 from vaecausal.interventions.oracle import FactorOracle
@@ -62,8 +63,7 @@ def intervention_scope(
     counts = unit_counts(model, probe)
     max_units = settings["patching"]["max_units"]
     units = {
-        name: patched_units(count, max_units, split_seed, layer)
-        for layer, (name, count) in enumerate(counts.items())
+        name: patched_units(count, max_units, split_seed, name) for name, count in counts.items()
     }
     families, treatments = family_and_treatment_names(
         factors, factor_names, factor_sizes, categorical
@@ -87,24 +87,51 @@ def intervention_scope(
     oracle = oracle.eval()
     with torch.no_grad():
         passes = time_passes(model, probe, oracle)
-    bootstrap = settings["bootstrap"]
-
-    def perturb(codes: int) -> object:
-        return latent_perturbation(
-            model,
-            latents[:codes],
-            list(settings["latent_values"]),
-            decode_batch(settings, model),
-            oracle,
-            mode=perturbation_mode(settings, model),
-            weights=resampling_weights(codes, bootstrap["replicates"], bootstrap["seed"]),
-            analysed=selection.analysed,
-        )
-
-    seconds = replace(passes, per_code={"latent_perturbation": seconds_per_code(perturb)})
+    per_code = {
+        "latent_perturbation": _perturbation_seconds(model, latents, settings, oracle, selection)
+    }
+    seconds = replace(passes, per_code=per_code)
     return Scope(
         selection,
         active,
         units,
         CostPlan(design, workloads(design, settings), seconds, oracle_seconds),
     )
+
+
+def _perturbation_seconds(
+    model: VAEAdapter,
+    latents: np.ndarray,
+    settings: Mapping[str, Any],
+    oracle: FactorOracle,
+    selection: LatentSelection,
+) -> tuple[float, float]:
+    """(fixed seconds, seconds per code) of latent perturbation: its first group of latents
+    (those whose changes of one code fit a decoder call) timed as it runs, at a call's worth of
+    codes, times the number of groups; nothing when no latent is analysed."""
+    chosen = np.flatnonzero(selection.analysed)
+    if not len(chosen):
+        return 0.0, 0.0
+    values, batch = list(settings["latent_values"]), decode_batch(settings, model)
+    group = chosen[: max(1, (batch - 1) // len(values))]
+    groups = math.ceil(len(chosen) / len(group))
+    first = np.zeros(len(selection.analysed), dtype=bool)
+    first[group] = True
+    bootstrap = settings["bootstrap"]
+    # two codes at least (a frame's spread needs two), a call's worth where there are enough
+    codes = max(2, min(images_per_call(batch, len(group) * len(values)), len(latents) // 2))
+
+    def perturb(k: int) -> object:
+        return latent_perturbation(
+            model,
+            latents[:k],
+            values,
+            batch,
+            oracle,
+            mode=perturbation_mode(settings, model),
+            weights=resampling_weights(k, bootstrap["replicates"], bootstrap["seed"]),
+            analysed=first,
+        )
+
+    fixed, per_code = seconds_per_code(perturb, codes)
+    return groups * fixed, groups * per_code

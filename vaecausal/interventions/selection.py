@@ -3,19 +3,25 @@ is too large to analyse whole in the time a user has (a diffusers VAE has 256 la
 thousands of encoder units).
 
 - Latents (``interventions.latents``): ``all``; ``active``, the latents whose KL to the prior
-  exceeds ``metrics.active_kl_threshold`` (every causal metric averages over these only, so this
-  changes no metric, only the work); ``top_kl``, the ``top_k`` active latents of largest KL. A
-  latent not analysed is not perturbed, not patched, and left out of every causal metric; its
-  effect arrays hold NaN. A discrete model has no KL: every slot is analysed.
+  exceeds ``metrics.active_kl_threshold``; ``top_kl``, the ``top_k`` active latents of largest
+  KL. A latent not analysed is not perturbed and not patched in the decoder; its effect arrays
+  hold NaN, and CES, specificity and modularity average over the active latents analysed, as
+  mediation's outcome reads them alone. Encoder patching (circuits) still measures the whole
+  code. ``active`` leaves CES, specificity and modularity as they were (they average over the
+  active latents anyway); ``top_kl`` makes them means over the chosen latents, which the run
+  records. A discrete model has no KL: every slot is analysed.
 - Units (``interventions.patching.max_units``): a hook point with more units than that has a
-  seeded random subset of them patched (activation patching and mediation). Shares of units and
-  circuits are then estimated on the subset, and sums over units scaled up to the layer by
-  units / patched units (unbiased for a uniform subset; the metrics stage's ``unit_scale``); the
-  indices are recorded beside the arrays.
+  random subset of them patched in activation patching and mediation, seeded by the hook
+  point's name. Shares of units (poly/monosemantic) are then estimated on the subset, and sums
+  over units scaled up to the layer by units / patched units (unbiased for a uniform subset; the
+  metrics stage's ``unit_scale``). Circuits take the top share of each layer's patched units, so
+  a layer counts in circuit overlap with its patched units, not its width: a different weighting
+  of the layers, recorded with the indices beside the arrays.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,12 +65,13 @@ def analysed_latents(
     )
 
 
-def patched_units(n_units: int, max_units: int | None, seed: int, layer: int) -> np.ndarray:
-    """Sorted indices of the units of hook point number ``layer`` that are patched: every unit,
-    or a random ``max_units`` of them drawn with ``(seed, layer)``."""
+def patched_units(n_units: int, max_units: int | None, seed: int, hook: str) -> np.ndarray:
+    """Sorted indices of the units of hook point ``hook`` that are patched: every unit, or a
+    random ``max_units`` of them drawn with ``seed`` and the hook point's name (so choosing other
+    hook points leaves this one's subset as it was)."""
     if max_units is None or n_units <= max_units:
         return np.arange(n_units)
-    rng = np.random.default_rng([seed, layer])
+    rng = np.random.default_rng([seed, zlib.crc32(hook.encode())])
     return np.sort(rng.choice(n_units, size=max_units, replace=False))
 
 
@@ -78,3 +85,12 @@ def spread(values: np.ndarray, chosen: np.ndarray, d: int, axis: int) -> np.ndar
     index[axis] = chosen
     full[tuple(index)] = values
     return full
+
+
+def unit_scale(effects: Mapping[str, np.ndarray], name: str) -> float:
+    """Encoder hook point ``name``'s units over those patched: the factor that takes a sum over
+    a random subset of units to the layer's (``interventions.patching.max_units``); 1 where
+    every unit was patched (or, in arrays that predate subsets, is taken to have been)."""
+    if f"hook_units.{name}" not in effects:
+        return 1.0
+    return float(effects[f"hook_units.{name}"]) / len(effects[f"patched_units.{name}"])

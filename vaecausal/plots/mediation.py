@@ -21,23 +21,33 @@ _Z95 = 1.96
 Interval = Sequence[float | None] | None
 # layer names longer than this together are drawn upright; legend entries per column
 _LABEL_CHARACTERS, _LEGEND_ROWS = 48, 20
+# what a panel's title adds where a layer's units were a random subset
+SAMPLED = {
+    "sum over units": " (a subset's, scaled to the layer)",
+    "strongest unit": " (of the units patched)",
+}
 # the height of a title's line in inches
 _TITLE_LINE = 0.25
 
 
 def _share_table(
-    unit_nie: dict[str, np.ndarray], totals: list[TotalEffect], treatments: list[str]
+    unit_nie: dict[str, np.ndarray],
+    totals: list[TotalEffect],
+    treatments: list[str],
+    unit_scales: dict[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Per layer and treatment with a defined share: the sum of its units' NIE/TE and the
+    """Per layer and treatment with a defined share: the sum of its units' NIE/TE (over a
+    random subset of units, scaled to the layer by ``unit_scales``, as metrics.json's) and the
     strongest unit's |NIE/TE|."""
     rows = []
     for name, nie in unit_nie.items():
+        scale = (unit_scales or {}).get(name, 1.0)
         for t, (treatment, total) in enumerate(zip(treatments, totals, strict=True)):
             share = unit_shares(nie[:, t], total)
             if np.isnan(share).all():
                 continue
             where = {"layer": name.removeprefix("encoder."), "treatment": treatment}
-            rows.append({**where, "kind": "sum over units", "share": float(share.sum())})
+            rows.append({**where, "kind": "sum over units", "share": float(share.sum()) * scale})
             rows.append({**where, "kind": "strongest unit", "share": float(np.abs(share).max())})
     return pd.DataFrame(rows, columns=["layer", "treatment", "kind", "share"])
 
@@ -103,10 +113,12 @@ def plot(
     treatments: list[str],
     title: str,
     intervals: list[Interval] | None = None,
+    unit_scales: dict[str, float] | None = None,
 ) -> plt.Figure:
     """``unit_nie``: hook point -> NIE per unit and treatment (U, T); ``totals`` TE per treatment;
     ``intervals`` TE's 95% bootstrap interval per treatment (``total_effect_ci`` of the run's
-    ``metrics.json``; None for a run that predates it).
+    ``metrics.json``; None for a run that predates it); ``unit_scales`` hook point -> its units
+    over those patched, where a random subset was (``selection.unit_scale``).
 
     Bars: per encoder layer, the sum of the units' NIE/TE (above 1: units overlap; below: they
     act jointly) and the strongest single unit's share, for the treatments whose TE is told
@@ -116,7 +128,9 @@ def plot(
         return unavailable_figure(
             title, "no active latent (posterior collapse): nothing to mediate"
         )
-    table, left_out = _strongest_layers(_share_table(unit_nie, totals, treatments), unit_nie)
+    shares = _share_table(unit_nie, totals, treatments, unit_scales)
+    table, left_out = _strongest_layers(shares, unit_nie)
+    sampled = any(scale > 1 for scale in (unit_scales or {}).values())
     size = fit_inches(15, 1.6 + 0.35 * max(len(treatments), 6))
     figure, axes = plt.subplots(1, 3, figsize=size, width_ratios=[1, 1.3, 1.3])
     _total_effects(axes[0], totals, treatments, intervals)
@@ -132,7 +146,7 @@ def plot(
         axis.axhline(1.0, color="black", linestyle="--", linewidth=1)
         axis.set_ylabel("NIE / TE")
         axis.set_xlabel("encoder layer")
-        axis.set_title(kind)
+        axis.set_title(kind + (SAMPLED[kind] if sampled else ""))
         axis.get_legend().remove()
         layers = part["layer"].unique()
         if len(layers) * max(len(layer) for layer in layers) > _LABEL_CHARACTERS:

@@ -93,8 +93,9 @@ class Results:
 def with_modularity_replicates(
     means: dict[str, np.ndarray], active: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """``means`` with the replicates' activation effects (R, d, U per decoder layer) reduced to
-    the modularity of each replicate (R,): all the metrics stage needs of them."""
+    """``means`` with the replicates' activation effects (R, rows, U per decoder layer: the
+    latents or slots changed) reduced to the modularity of each replicate (R,), over the rows
+    ``active`` marks: all the metrics stage needs of them."""
     prefix = "replicates.activation_delta."
     deltas = {k[len(prefix) :]: v for k, v in means.items() if k.startswith(prefix)}
     kept = {k: v for k, v in means.items() if not k.startswith(prefix)}
@@ -125,7 +126,8 @@ def _latent_perturbation(
         weights=out.arrays["bootstrap.weights"],
         analysed=analysed,
     )
-    means = with_modularity_replicates(means, active & analysed)
+    # the replicates' activation effects are over the analysed latents alone
+    means = with_modularity_replicates(means, active[analysed])
     out.arrays.update(
         pixel_effect_norms=norms,
         values=np.asarray(values),
@@ -174,7 +176,9 @@ def _encoder_patching(
         out.arrays[f"restoration_pairs.moved.{name}"] = np.stack(
             [r.moved[name] for r in results], axis=1
         ).astype(np.float32)  # (U, K, n)
-        out.rows.append(matrix_rows("activation_patching", name, "restoration", matrix, names))
+        out.rows.append(
+            matrix_rows("activation_patching", name, "restoration", matrix, names, units[name])
+        )
     out.arrays["restoration_pairs.totals"] = np.stack([r.totals for r in results])  # (K, n)
     out.arrays.update(
         encoder_hooks=np.asarray(model.encoder_hooks), patching_pairs=np.asarray(n_pairs)
@@ -209,7 +213,7 @@ def _mediation(
         for kind in ("nie", "nde"):
             matrix = np.stack([getattr(r, f"{kind}_units")[name] for r in results], axis=1)
             out.arrays[f"mediation.{kind}.{name}"] = matrix
-            out.rows.append(matrix_rows("causal_mediation", name, kind, matrix, names))
+            out.rows.append(matrix_rows("causal_mediation", name, kind, matrix, names, units[name]))
     totals = [r.total_effect for r in results]
     for name in model.encoder_hooks:
         out.arrays[f"mediation.pair_unit_nie_sums.{name}"] = padded_rows(
@@ -248,7 +252,12 @@ def _decoder_patching(
     codes = all_latents[: settings["patching"]["n_pairs"]]
     targets = grid_perturbation(model, all_latents, [value], mode).value_targets(codes, 0)
     restored = decoder_patching(
-        model, codes, targets, np.flatnonzero(patched).tolist(), units=units
+        model,
+        codes,
+        targets,
+        np.flatnonzero(patched).tolist(),
+        units=units,
+        decode_batch=decode_batch(settings, model),
     )
     for name, restoration in restored.items():
         out.arrays[f"patching.{name}"] = restoration
@@ -259,6 +268,7 @@ def _decoder_patching(
                 "restoration",
                 restoration,
                 latent_names(latents.shape[1]),
+                units[name],
                 value=value,
             )
         )
@@ -442,7 +452,7 @@ def intervene(
             categorical,
         )
         n_measure = settings["mediation"]["n_pairs"]
-        _mediation(out, model, treatments, latents, active, n_measure, units)
+        _mediation(out, model, treatments, latents, active & analysed, n_measure, units)
         p = out.arrays["mediation.total_effect_p"]
         log(
             f"causal mediation: {len(p)} treatments x {n_measure} pairs; TE told apart "

@@ -17,6 +17,7 @@ from vaecausal.interventions.mediation import (
     stored_total_effects,
     unit_shares,
 )
+from vaecausal.interventions.selection import unit_scale
 from vaecausal.metrics.causal import (
     ces_per_latent,
     latent_activity,
@@ -255,14 +256,6 @@ def effect_metrics(
     }
 
 
-def unit_scale(effects: dict[str, np.ndarray], name: str) -> float:
-    """Encoder hook point ``name``'s units over those patched: the factor that takes a sum over
-    a random subset of units to the layer's (``interventions.patching.max_units``); 1 where
-    every unit was patched (or, in arrays that predate subsets, is taken to have been)."""
-    patched = len(effects[f"mediation.nie.{name}"])
-    return float(effects.get(f"hook_units.{name}", patched)) / patched
-
-
 def patching_metrics(
     effects: dict[str, np.ndarray], circuit_fraction: float, poly_threshold: float
 ) -> dict[str, Any]:
@@ -403,12 +396,12 @@ def run(
         "analysed_latents": np.flatnonzero(analysed).tolist(),
         "latent_selection": str(effects.get("latent_selection", f"all {len(active)} latents")),
         "patched_units": {
-            name: {
-                "patched": len(effects[f"mediation.nie.{name}"]),
-                "of": int(effects[f"hook_units.{name}"]),
+            key.removeprefix("hook_units."): {
+                "patched": len(effects[key.replace("hook_units.", "patched_units.")]),
+                "of": int(value),
             }
-            for name in (str(n) for n in effects["encoder_hooks"])
-            if f"hook_units.{name}" in effects
+            for key, value in effects.items()
+            if key.startswith("hook_units.")
         },
         "kl_per_latent": [None if np.isnan(v) else float(v) for v in kl],
         **causal,

@@ -28,6 +28,7 @@ from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
 from vaecausal.interventions.latent_perturbation import grid_perturbation
 from vaecausal.interventions.mediation import stored_total_effects
+from vaecausal.interventions.selection import unit_scale
 from vaecausal.metrics.causal import ces_per_latent
 from vaecausal.models.device import choose_device
 from vaecausal.models.saved import load_model
@@ -155,6 +156,7 @@ def draw(
         _names(effects["mediation.treatments"]),
         f"{title}: causal mediation of directed treatments by encoder units",
         intervals=record["mediation"].get("total_effect_ci"),
+        unit_scales={name: unit_scale(effects, name) for name in encoder},
     )
     for name, figure in figures.items():
         save_figure(figure, out_dir / f"{name}.png", max_pixels=MAX_PIXELS)
