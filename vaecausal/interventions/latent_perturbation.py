@@ -158,8 +158,9 @@ def latent_perturbation(
         for g in groups
     ]
     norms = np.concatenate([p[0] for p in parts], axis=1)
-    # replicate sums are kept for every group or for none
-    keys = set.intersection(*(set(p[1]) for p in parts))
+    # replicate sums are kept for every group or for none; the first group's order of keys
+    # (the decoder's order of hook points, which modularity_layers reports)
+    keys = [key for key in parts[0][1] if all(key in part[1] for part in parts)]
     means = {
         key: np.concatenate([p[1][key] for p in parts], axis=_latent_axis(key)) for key in keys
     }
