@@ -27,6 +27,7 @@ from vaecausal.data.loader import BatchGatherer
 from vaecausal.models.device import place_network
 from vaecausal.models.network import LatentModel
 from vaecausal.models.objective import Objective
+from vaecausal.models.torch_files import save_torch
 from vaecausal.outputs import replacing
 
 
@@ -76,11 +77,6 @@ class NonFiniteLossError(FloatingPointError):
 
 def fingerprint(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _atomic_save(obj: Any, path: Path) -> None:
-    with replacing(path, (OSError, RuntimeError)) as partial:
-        torch.save(obj, partial)
 
 
 def _write_loss_csv(rows: list[dict[str, float]], path: Path) -> None:
@@ -164,7 +160,7 @@ def train(
             )
             window_start, window_step = now, step
         if step % settings.checkpoint_every == 0 and step < settings.steps:
-            _atomic_save(
+            save_torch(
                 {
                     "fingerprint": run_fingerprint,
                     "step": step,

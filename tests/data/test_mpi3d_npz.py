@@ -35,7 +35,7 @@ def test_served_file_is_fetched_and_prepared(http_root, tmp_path, monkeypatch):
     np.testing.assert_array_equal(images, index_images(N_IMAGES))
     expected = np.stack(np.unravel_index(decode_index(np.asarray(images)), list(SIZES.values())), 1)
     np.testing.assert_array_equal(read_factors(tmp_path / "store"), expected)
-    assert not (tmp_path / "store" / "images.npy.part").exists()
+    assert not (tmp_path / "store" / "images.npy.tmp").exists()
 
 
 def test_member_is_found_past_the_zip64_extra_field(tmp_path):

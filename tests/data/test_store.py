@@ -26,7 +26,7 @@ def test_round_trip(tmp_path):
     with staged_images(paths.images, 6, 1) as images:
         images[:] = np.arange(6, dtype=np.uint8)[:, None, None, None]
         images[5] = np.full((64, 64, 1), 9, np.uint8)
-    assert not paths.images.with_name("images.npy.part").exists()
+    assert not paths.images.with_name("images.npy.tmp").exists()
     factors = np.stack(np.unravel_index(np.arange(6), (2, 3)), 1)
     write_factors_and_meta(paths, factors, _meta(6))
     assert read_meta(tmp_path) == _meta(6)

@@ -8,9 +8,8 @@ values and the preprocessing used. Every later stage reads only this format.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,24 +180,18 @@ def write_chunks(chunks: Iterable[np.ndarray], images_out: ImageWriter) -> None:
 
 @contextmanager
 def staged_images(path: Path, n_images: int, channels: int) -> Iterator[ImageWriter]:
-    """An image writer on ``<path>.part``, renamed to ``path`` only when the block succeeds.
+    """An image writer on a temporary file beside ``path``, renamed to ``path`` only when the
+    block succeeds (``outputs.replacing``).
 
     A conversion that fails half way (a truncated source, a bad image) leaves nothing under the
     final name, so a later stage never mistakes a partial array for a prepared one.
     """
-    partial = path.with_name(path.name + ".part")
-    try:
+    with replacing(path) as partial:
         writer = ImageWriter(partial, n_images, channels)
         try:
             yield writer
         finally:
             writer.close()
-        with naming(path):
-            os.replace(partial, path)
-    except BaseException:
-        with suppress(OSError):
-            partial.unlink(missing_ok=True)
-        raise
 
 
 def finish_store(

@@ -16,19 +16,13 @@ from vaecausal.adapters.protocol import VAEAdapter
 from vaecausal.models.device import place_network
 from vaecausal.models.network import LatentModel
 from vaecausal.models.registry import MODEL_CLASSES
-from vaecausal.outputs import replacing
+from vaecausal.models.torch_files import save_torch
 
 EXTERNAL = "external"
 
 
 def _state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu() for k, v in module.state_dict().items()}
-
-
-def _write(path: Path, payload: dict[str, Any]) -> None:
-    """Saved under a temporary name and renamed when complete; a failed write names the file."""
-    with replacing(path, (OSError, RuntimeError)) as partial:
-        torch.save(payload, partial)
 
 
 def save_model(path: Path, model: LatentModel, info: dict[str, Any]) -> None:
@@ -38,7 +32,7 @@ def save_model(path: Path, model: LatentModel, info: dict[str, Any]) -> None:
         "state_dict": _state(model),
         "info": info,
     }
-    _write(path, payload)
+    save_torch(payload, path)
 
 
 def save_external(
@@ -52,7 +46,7 @@ def save_external(
         "state_dict": _state(user_module(model)),
         "info": info,
     }
-    _write(path, payload)
+    save_torch(payload, path)
 
 
 def load_model(path: Path, device: torch.device) -> VAEAdapter:
