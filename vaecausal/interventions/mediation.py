@@ -36,10 +36,10 @@ import torch
 from scipy import stats
 
 from vaecausal.adapters.protocol import VAEAdapter
-from vaecausal.interventions.hooks import is_linear, unit_view
+from vaecausal.interventions.hooks import is_linear
 from vaecausal.interventions.input_manipulation import as_slots, encode_latents
 from vaecausal.interventions.pairs import PairFamily
-from vaecausal.interventions.patching import encoder_run, patched_outcomes
+from vaecausal.interventions.patching import encoder_run, patched_count, patched_outcomes
 from vaecausal.interventions.resume import encoder_resume
 
 # Level of the total-effect test: below it, shares of the effect are defined.
@@ -276,11 +276,7 @@ def no_outcome(
     carries the treatment's effect, so TE and every NIE and NDE are undefined (NaN), outcome -1."""
     latents, acts = encoder_run(model, family.control[:1])
     units = {
-        name: np.full(
-            len((patched or {}).get(name, range(unit_view(a, is_linear(model, name)).shape[1]))),
-            np.nan,
-        )
-        for name, a in acts.items()
+        name: np.full(patched_count(model, name, a, patched), np.nan) for name, a in acts.items()
     }
     layers = dict.fromkeys(model.encoder_hooks, math.nan)
     total = TotalEffect(math.nan, math.nan, math.nan, len(family.control))

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from vaecausal.adapters.protocol import VAEAdapter, decode_images
-from vaecausal.interventions.hooks import captured, is_linear, unit_view
+from vaecausal.interventions.hooks import captured, is_linear, n_units, unit_view
 from vaecausal.interventions.input_manipulation import as_slots
 from vaecausal.interventions.pairs import PairFamily
 from vaecausal.interventions.resume import decoder_resume, encoder_resume
@@ -59,6 +59,19 @@ def patched_outcomes(
         outcome = resume(patched.reshape(len(units) * n, *base.shape[1:]))
         results.append(reduce(outcome.reshape(len(units), n, *outcome.shape[1:])))
     return torch.cat(results)
+
+
+def patched_count(
+    model: VAEAdapter,
+    name: str,
+    activation: torch.Tensor,
+    units: Mapping[str, np.ndarray] | None,
+) -> int:
+    """How many units of hook point ``name`` are patched: its subset in ``units``, or every unit
+    of its ``activation``."""
+    if units and name in units:
+        return len(units[name])
+    return n_units(model, name, activation)
 
 
 def ratio(moved: torch.Tensor, total: torch.Tensor | float) -> torch.Tensor:
@@ -151,13 +164,8 @@ def decoder_patching(
     if not patched_latents:  # a collapsed model: nothing moves, nothing to restore
         with captured(model, model.decoder_hooks) as acts:
             model.run_decoder(model.decoder_input(latents[:1]))
-        patched = units or {}
         return {
-            name: np.full(
-                (len(patched.get(name, range(unit_view(a, is_linear(model, name)).shape[1]))), d),
-                np.nan,
-                np.float32,
-            )
+            name: np.full((patched_count(model, name, a, units), d), np.nan, np.float32)
             for name, a in acts.items()
         }
     group = len(patched_latents) if decode_batch is None else max(1, decode_batch // n)
