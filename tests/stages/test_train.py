@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from vaecausal.models.saved import load_model
+from vaecausal.adapters.saved import load_model
 from vaecausal.stages import train
 
 # FactorVAE: its discriminator is built, and randomly initialised, beside the network.

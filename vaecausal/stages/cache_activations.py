@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 
 from vaecausal.adapters.protocol import VAEAdapter, model_device
+from vaecausal.adapters.saved import load_model
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta, sample_indices
 from vaecausal.interventions.cache import encode, hook_activations, mean_image_reconstruction
 from vaecausal.models.device import choose_device
 from vaecausal.models.host import prepare_host
-from vaecausal.models.saved import load_model
 from vaecausal.stages.logs import Log
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from vaecausal.adapters.checks import check_model_on_data
 from vaecausal.adapters.factory import build_model
+from vaecausal.adapters.saved import save_external
 from vaecausal.data.store import IMAGE_SIZE, open_images, read_meta
-from vaecausal.models.saved import save_external
 from vaecausal.stages.logs import Log
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from vaecausal.adapters.protocol import DiscreteAdapter, VAEAdapter, model_device
+from vaecausal.adapters.saved import load_model
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_factors, read_meta
 from vaecausal.interventions.code_swaps import code_swap_effects
@@ -48,7 +49,6 @@ from vaecausal.interventions.tidy import latent_names, matrix_rows, with_identit
 from vaecausal.metrics.stability import modularity_replicates, resampling_weights
 from vaecausal.models.device import choose_device
 from vaecausal.models.host import prepare_host
-from vaecausal.models.saved import load_model
 from vaecausal.stages.logs import Log
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from vaecausal.adapters.protocol import VAEAdapter, decode_latents, model_device
+from vaecausal.adapters.saved import load_model
 from vaecausal.analysis.oracle_factors import excluded_factors
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
@@ -31,7 +32,6 @@ from vaecausal.interventions.mediation import stored_total_effects
 from vaecausal.interventions.selection import unit_scale
 from vaecausal.metrics.causal import ces_per_latent
 from vaecausal.models.device import choose_device
-from vaecausal.models.saved import load_model
 from vaecausal.plots import (
     effect_heatmaps,
     mediation,

@@ -9,12 +9,12 @@ from typing import Any
 
 import torch
 
+from vaecausal.adapters.saved import save_model
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
 from vaecausal.models.device import choose_device
 from vaecausal.models.host import prepare_host
 from vaecausal.models.registry import build_model, build_objective
-from vaecausal.models.saved import save_model
 from vaecausal.outputs import replacing
 from vaecausal.stages.logs import Log
 from vaecausal.training import TrainingSettings, fingerprint, train
