@@ -1,6 +1,13 @@
 # Every metric of one model, as metrics.json.
 
 
+def run_family(wildcards):
+    """The family the run records: a study architecture's configured family, an external
+    model's own name."""
+    spec = STUDY.architectures.get(wildcards.arch)
+    return spec.family if spec else wildcards.arch
+
+
 rule metrics:
     input:
         latents=f"{RUN}/latents.npz",
@@ -23,6 +30,7 @@ rule metrics:
         runtime=resource("metrics", "runtime"),
     params:
         identity=identity,
+        family=run_family,
         metrics=SETTINGS["metrics"],
     script:
         "../workflow_scripts/metrics.py"

@@ -21,7 +21,6 @@ rule tables:
         runtime=resource("tables", "runtime"),
     params:
         expected=EXPECTED_RUNS,
-        families={arch: spec.family for arch, spec in STUDY.architectures.items()},
         strength_of={
             arch: spec.strength_of
             for arch, spec in STUDY.architectures.items()

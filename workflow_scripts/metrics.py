@@ -18,4 +18,5 @@ with stage_log(sm.log[0]) as log:
         settings=sm.params.metrics,
         threads=sm.threads,
         log=log,
+        family=sm.params.family,
     )

@@ -71,6 +71,14 @@ def pythae_beta_vae() -> nn.Module:
     return PythaeAdapter(pythae_model("BetaVAE"))
 
 
+def pythae_vq_vae() -> nn.Module:
+    """A factory of a discrete-latent model under a name that says nothing of it: a pythae
+    VQVAE, adapted."""
+    from vaecausal.adapters.pythae import PythaeVQAdapter
+
+    return PythaeVQAdapter(pythae_model("VQVAE"))
+
+
 class SpatialNormalVAE(nn.Module):
     """A VAE as diffusers and torch.distributions users write them, with no wrapper: ``encode``
     returns a ``torch.distributions.Normal`` over a spatial latent (2, 4, 4), ``decode`` an object

@@ -58,6 +58,7 @@ def study(
                     "architecture": architecture,
                     "seed": seed,
                     "procedural": False,
+                    "discrete": architecture == "vq_vae",
                     "n_latents": n_latents,
                     "n_factors": n_factors,
                     "n_active": int(rng.integers(3, n_latents + 1)),

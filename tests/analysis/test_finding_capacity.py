@@ -273,14 +273,17 @@ def test_figure_draws_each_sweeps_slope_and_names_what_is_off_the_axis():
     plt.close(figure)
 
 
-def test_tables_stage_pairs_size_variants_by_the_families_it_is_given(tmp_path):
+def test_tables_stage_pairs_size_variants_by_the_family_each_run_records(tmp_path):
     runs = sweep_runs((0.1, -0.05, -0.2))
-    paths = write_metrics(runs.drop(columns=["family"]), tmp_path / "metrics")  # as metrics.json
-    families = {f"{family}_d{size}": family for family in ("vae", "beta_vae") for size in SWEEP}
+    paths = write_metrics(runs, tmp_path / "metrics")  # each metrics.json records its family
+    unrecorded = write_metrics(
+        runs.iloc[:1].drop(columns=["family"]).assign(architecture="old_run"), tmp_path / "old"
+    )
     with stage_log(tmp_path / "log.txt") as log:
-        tables.run(paths, tmp_path / "tables", log, families=families)
+        tables.run([*paths, *unrecorded], tmp_path / "tables", log)
     written = pd.read_csv(tmp_path / "tables" / "runs.csv")
-    assert set(written["family"]) == {"vae", "beta_vae"}
+    # a record that predates the key is its own architecture's family
+    assert set(written["family"]) == {"vae", "beta_vae", "old_run"}
     trend = pd.read_csv(tmp_path / "tables" / "capacity_trend.csv")
     assert trend["slope"].iloc[0] == pytest.approx(
         np.polyfit(5 / np.array(SWEEP), (0.1, -0.05, -0.2), 1)[0]

@@ -149,6 +149,7 @@ def vq_study(vq_ces: list[float], vq_discrete: list[float] | None = None) -> pd.
             "dataset": "d",
             "dataset_label": "D",
             "architecture": "vq_vae",
+            "discrete": True,
             "seed": range(len(vq_ces)),
             "ces": vq_ces,
             "ces_discrete": vq_discrete if vq_discrete is not None else np.nan,

@@ -105,13 +105,17 @@ def ceiling(rate: float = ALPHA, draws: int = DRAWS, n_se: float = 2) -> float:
 
 
 def runs_table(dci: np.ndarray, ces: np.ndarray) -> pd.DataFrame:
-    """One simulated study (datasets x architectures x seeds) as a runs table."""
+    """One simulated study (datasets x architectures x seeds) as a runs table, its VQ-VAE runs
+    recorded as discrete as the metrics stage records them."""
     names = list(DATASETS)[: dci.shape[0]]
     index = pd.MultiIndex.from_product(
         [names, ARCHITECTURES, range(dci.shape[2])], names=["dataset", "architecture", "seed"]
     )
     runs = pd.DataFrame({"dci_disentanglement": dci.ravel(), "ces": ces.ravel()}, index=index)
-    return runs.reset_index().assign(dataset_label=lambda r: r["dataset"].str.upper())
+    return runs.reset_index().assign(
+        dataset_label=lambda r: r["dataset"].str.upper(),
+        discrete=lambda r: r["architecture"] == "vq_vae",
+    )
 
 
 # The null: false 'supported' at most ALPHA (one-sided), false 'contradicted' at most ALPHA / 2.

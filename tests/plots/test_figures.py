@@ -162,7 +162,11 @@ def test_a_users_model_and_size_variants_are_drawn_and_variants_only_in_capacity
     runs = study(("dsprites", "3dshapes"), seeds=(0, 1))
     vae = runs[runs["architecture"] == "vae"]
     runs = pd.concat(
-        [runs, vae.assign(architecture="my_vae"), vae.assign(architecture="vae_d3", n_latents=3)],
+        [
+            runs,
+            vae.assign(architecture="my_vae"),
+            vae.assign(architecture="vae_d3", n_latents=3, family="vae"),
+        ],
         ignore_index=True,
     )
     paths = write_metrics(runs, tmp_path / "metrics")
@@ -172,7 +176,6 @@ def test_a_users_model_and_size_variants_are_drawn_and_variants_only_in_capacity
             tmp_path / "tables",
             log,
             resampling=FAST,
-            families={"vae_d3": "vae"},
         )
     ranks = pd.read_csv(tmp_path / "tables" / "architecture_ranks.csv")
     assert "my_vae" in set(ranks["architecture"]) and "vae_d3" not in set(ranks["architecture"])

@@ -12,9 +12,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from vaecausal.analysis.aggregate import METRICS, RUN_KEYS, read_record, runs_table
+from vaecausal.analysis.aggregate import (
+    METRICS,
+    RUN_KEYS,
+    discrete_runs,
+    read_record,
+    runs_table,
+)
 
-# Metrics only a discrete-latent model has: their coverage counts VQ-VAE runs alone.
+# Metrics only a discrete-latent model has: their coverage counts discrete runs alone.
 DISCRETE_ONLY = frozenset(
     {
         "ces_discrete",
@@ -24,7 +30,6 @@ DISCRETE_ONLY = frozenset(
         "code_change_share",
     }
 )
-DISCRETE_ARCHITECTURES = frozenset({"vq_vae"})
 
 
 @dataclass(frozen=True)
@@ -71,12 +76,13 @@ def load_available(
 
 
 def metric_coverage(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per metric: how many runs report it out of those that should (VQ-VAE only for discrete)."""
+    """Per metric: how many runs report it out of those that should (discrete runs only for the
+    discrete metrics)."""
     rows = []
     for metric, label in METRICS.items():
         eligible = runs
         if metric in DISCRETE_ONLY:
-            eligible = runs[runs["architecture"].isin(DISCRETE_ARCHITECTURES)]
+            eligible = runs[discrete_runs(runs)]
         present = int(eligible[metric].notna().sum()) if metric in eligible else 0
         if len(eligible) == 0:
             status = "no eligible run"

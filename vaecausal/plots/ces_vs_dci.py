@@ -18,13 +18,13 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from vaecausal.analysis.aggregate import discrete_runs
 from vaecausal.analysis.findings.tradeoff import (
     ALL_RUNS,
     ARCHITECTURE_MEANS,
     CONTINUOUS_RUNS,
     MODEL_MEANS,
     RUNS,
-    discrete_runs,
 )
 from vaecausal.plots.style import (
     architecture_label,

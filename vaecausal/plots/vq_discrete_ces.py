@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from vaecausal.analysis.coverage import DISCRETE_ARCHITECTURES
+from vaecausal.analysis.aggregate import discrete_runs
 from vaecausal.analysis.findings.discrete import MARGIN
 from vaecausal.plots.style import unavailable_figure
 
@@ -39,9 +39,7 @@ def _values(runs: pd.DataFrame, dataset: str, column: str, vq: bool) -> np.ndarr
     """Per-run values of the VQ-VAE, or the other architectures' means (one per architecture)."""
     if column not in runs:
         return np.array([])
-    rows = runs[
-        (runs["dataset"] == dataset) & (runs["architecture"].isin(DISCRETE_ARCHITECTURES) == vq)
-    ]
+    rows = runs[(runs["dataset"] == dataset) & (discrete_runs(runs) == vq)]
     if vq:
         return rows[column].dropna().to_numpy(float)
     return rows.groupby("architecture")[column].mean().dropna().to_numpy(float)
@@ -50,7 +48,7 @@ def _values(runs: pd.DataFrame, dataset: str, column: str, vq: bool) -> np.ndarr
 def _run_intervals(runs: pd.DataFrame, dataset: str, column: str) -> np.ndarray:
     """(n, 2) low and high of the VQ-VAE runs' intervals, in ``_values``' order (NaN where a
     run reports none)."""
-    rows = runs[(runs["dataset"] == dataset) & runs["architecture"].isin(DISCRETE_ARCHITECTURES)]
+    rows = runs[(runs["dataset"] == dataset) & discrete_runs(runs)]
     rows = rows[rows[column].notna()]
     bounds = [f"{column}_ci_low", f"{column}_ci_high"]
     return rows.reindex(columns=bounds).to_numpy(float)

@@ -313,7 +313,12 @@ def run(
     settings: dict[str, Any],
     threads: int,
     log: Log,
+    family: str | None = None,
 ) -> None:
+    """Every metric of one run as ``metrics.json``, beside what the analysis selects runs by:
+    ``family`` (the architecture this one is a size variant of; the run's own architecture where
+    None), ``n_latents`` and ``discrete`` (the cache found a codebook: the model's latent is
+    discrete, whatever its name)."""
     meta = read_meta(prepared_dir)
     all_factors = read_factors(prepared_dir)
     with np.load(latents_path) as cached:
@@ -389,6 +394,8 @@ def run(
         **identity,
         "dataset_label": meta.label,
         "procedural": meta.procedural,
+        "family": family or identity["architecture"],
+        "discrete": "codebook_size" in latents,
         "n_latents": len(active),
         "n_active": int(active.sum()),
         "active_latents": np.flatnonzero(active).tolist(),

@@ -32,7 +32,6 @@ def run(
     log: Log,
     expected_runs: Iterable[Mapping] | None = None,
     resampling: Resampling = DEFAULT_RESAMPLING,
-    families: Mapping[str, str] | None = None,
     strength_of: Mapping[str, str] | None = None,
     hypotheses: Mapping[str, str] | None = None,
 ) -> None:
@@ -41,8 +40,8 @@ def run(
     ``expected_runs``: one mapping per planned run (``dataset``, ``architecture``, ``seed``); the
     planned runs without a readable file are written to ``missing_runs.csv`` and named in
     ``findings.md``. Paths that do not exist are skipped, so a rule may pass every planned path.
-    ``families``: architecture -> the family it is a size variant of (the study's configuration);
-    runs.csv records it as ``family`` (an architecture's own name where not given).
+    Each run's ``family`` (the architecture it is a size variant of) is the one its
+    ``metrics.json`` records, its architecture's own name where the record predates the key.
     ``strength_of``: architecture -> the reference architecture whose regularisation strength it
     varies; runs.csv records it as ``strength_of`` (empty for every other architecture).
     ``hypotheses``: the study's ``findings`` settings (the declared directions), else defaults.
@@ -52,10 +51,10 @@ def run(
     existing = [p for p in metrics_paths if Path(p).exists()]
     available = load_available(existing, expected_runs)
     runs = available.runs
-    families = dict(families or {})
     strength_of = dict(strength_of or {})
+    recorded = runs["family"] if "family" in runs else pd.Series(None, index=runs.index)
     runs = runs.assign(
-        family=[families.get(arch, arch) for arch in runs["architecture"]],
+        family=recorded.fillna(runs["architecture"]),
         strength_of=[strength_of.get(arch) for arch in runs["architecture"]],
     )
     runs.to_csv(out_dir / "runs.csv", index=False)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from vaecausal.analysis.coverage import DISCRETE_ARCHITECTURES
+from vaecausal.analysis.aggregate import discrete_runs
 from vaecausal.analysis.findings.text import interval, mean_std, number, percent, verdict
 from vaecausal.analysis.stats import (
     behrens_fisher_cdf,
@@ -199,7 +199,7 @@ def discrete_comparison(runs: pd.DataFrame) -> pd.DataFrame:
     ``perturbation_mode`` lists the runs' recorded VQ-VAE perturbation modes; discrete CES and
     the code-change shares are means over runs; ``note`` says why a dataset is untested.
     """
-    discrete = runs["architecture"].isin(DISCRETE_ARCHITECTURES)
+    discrete = discrete_runs(runs)
     rows = []
     for dataset, group in runs[discrete].groupby("dataset", sort=True):
         ratio, reasons = _ratio_columns(group, runs[(runs["dataset"] == dataset) & ~discrete])

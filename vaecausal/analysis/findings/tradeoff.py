@@ -40,7 +40,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from vaecausal.analysis.coverage import DISCRETE_ARCHITECTURES
+from vaecausal.analysis.aggregate import discrete_runs
 from vaecausal.analysis.findings.capacity import strength_variants
 from vaecausal.analysis.findings.text import ALPHA, number, p_value, verdict
 from vaecausal.analysis.stats import (
@@ -95,15 +95,6 @@ def _absent(runs: pd.DataFrame, columns: tuple[str, str]) -> str:
     if not np.isfinite(runs[list(columns)].to_numpy(float)).all(axis=1).any():
         return f"no run reports both {' and '.join(columns)}"
     return ""
-
-
-def discrete_runs(runs: pd.DataFrame) -> pd.Series:
-    """Whether each run has a discrete latent: a discrete architecture or a strength variant of
-    one."""
-    discrete = runs["architecture"].isin(DISCRETE_ARCHITECTURES)
-    if "strength_of" in runs:
-        discrete |= runs["strength_of"].isin(DISCRETE_ARCHITECTURES)
-    return discrete
 
 
 class Grid:
