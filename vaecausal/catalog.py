@@ -71,9 +71,15 @@ class Table:
     stem: str
     formats: tuple[str, ...] = ("csv", "md")
 
+    def file(self, suffix: str) -> str:
+        """The file name of one of the table's formats."""
+        if suffix not in self.formats:
+            raise ValueError(f"{self.stem} is written as {', '.join(self.formats)}, not {suffix}")
+        return f"{self.stem}.{suffix}"
+
     @property
     def files(self) -> tuple[str, ...]:
-        return tuple(f"{self.stem}.{suffix}" for suffix in self.formats)
+        return tuple(self.file(suffix) for suffix in self.formats)
 
 
 RUNS = Table("runs", ("csv",))
