@@ -18,15 +18,5 @@ def test_the_stage_draws_exactly_the_catalogs_run_figures(tmp_path, tiny_dsprite
         plt.close(figure)
 
     monkeypatch.setattr(run_figures, "save_figure", save)
-    run_figures.draw(
-        run.model,
-        None,
-        run.latents_path,
-        run.effects_path,
-        run.metrics_path,
-        tiny_dsprites,
-        tmp_path / catalog.FIGURES_DIR,
-        "vae",
-        print,
-    )
+    run.draw(tiny_dsprites, tmp_path / catalog.FIGURES_DIR)
     assert saved == [f"{name}.png" for name in catalog.RUN_FIGURES]
