@@ -3,6 +3,7 @@ import re
 from dataclasses import asdict
 from pathlib import Path
 
+from vaecausal import catalog
 from vaecausal.config import ConfigError, load_study
 
 try:
@@ -138,53 +139,17 @@ def external_weights(wildcards):
     return {"weights": weights} if weights else {}
 
 
-FINDINGS_TABLES = (
-    "ces_dci_correlation",
-    "capacity_bottleneck",
-    "capacity_trend",
-    "architecture_ranks",
-    "top_architectures",
-    "vq_discrete_ces",
-    "verdicts",
-)
-TABLES = [
-    f"{STUDY_DIR}/tables/{name}"
-    for name in (
-        "runs.csv",
-        "summary.csv",
-        "summary.md",
-        "summary.tex",
-        "missing_runs.csv",
-        "metric_coverage.csv",
-        "findings.md",
-        *(f"{stem}.{ext}" for stem in FINDINGS_TABLES for ext in ("csv", "md")),
-        "mediation_effects.csv",
-        "mediation_effects.md",
-        "oracle_factors.csv",
-        "oracle_factors.md",
-    )
-]
+# Output names come from vaecausal/catalog.py, which the stages that write them read too.
+TABLES_DIR = f"{STUDY_DIR}/{catalog.TABLES_DIR}"
+TABLES = [f"{TABLES_DIR}/{name}" for name in catalog.TABLE_FILES]
 FIGURES = [
-    f"{STUDY_DIR}/figures/{name}.{ext}"
-    for name in (
-        "ces_vs_dci",
-        "metric_heatmap",
-        "causal_metric_heatmap",
-        "architecture_ranks",
-        "vq_discrete_ces",
-        "capacity_bottleneck",
-    )
-    for ext in ("png", "pdf")
+    f"{STUDY_DIR}/{catalog.FIGURES_DIR}/{name}.{ext}"
+    for name in catalog.PAPER_FIGURES
+    for ext in catalog.FIGURE_FORMATS
 ]
-RUN_FIGURE_NAMES = (
-    "training_curves",
-    "reconstructions",
-    "traversals",
-    "effect_heatmaps",
-    "patching_heatmap",
-    "mediation",
-)
-RUN_FIGURES = [f"{run}/figures/{name}.png" for run in ALL_RUNS for name in RUN_FIGURE_NAMES]
+RUN_FIGURES = [
+    f"{run}/{catalog.FIGURES_DIR}/{name}.png" for run in ALL_RUNS for name in catalog.RUN_FIGURES
+]
 
 
 def finished_metrics(wildcards):

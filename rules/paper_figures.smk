@@ -3,8 +3,8 @@
 
 rule paper_figures:
     input:
-        runs=f"{STUDY_DIR}/tables/runs.csv",
-        findings=[f"{STUDY_DIR}/tables/{stem}.csv" for stem in FINDINGS_TABLES],
+        runs=f"{TABLES_DIR}/{catalog.RUNS.stem}.csv",
+        findings=[f"{TABLES_DIR}/{stem}.csv" for stem in catalog.FINDING_TABLES],
         code=plotting_code("paper_figures"),
     output:
         reported(FIGURES, "3. Paper figures"),

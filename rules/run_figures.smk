@@ -13,7 +13,11 @@ rule run_figures:
         code=plotting_code("run_figures"),
     output:
         reported(
-            [f"{RUN}/figures/{name}.{ext}" for name in RUN_FIGURE_NAMES for ext in ("png", "pdf")],
+            [
+                f"{RUN}/{catalog.FIGURES_DIR}/{name}.{ext}"
+                for name in catalog.RUN_FIGURES
+                for ext in catalog.FIGURE_FORMATS
+            ],
             "1. Runs",
             subcategory="{dataset}",
             labels={"architecture": "{arch}", "seed": "{seed}"},

@@ -23,6 +23,7 @@ import yaml
 from vaecausal.adapters.checks import check_data, check_model_on_data
 from vaecausal.adapters.factory import as_adapter, hook_point_listing
 from vaecausal.adapters.protocol import DecoderOutput, InputScale, VAEAdapter
+from vaecausal.catalog import FIGURES_DIR
 from vaecausal.config import deep_merge, load_study
 from vaecausal.data.store import (
     IMAGE_SIZE,
@@ -228,7 +229,7 @@ def analyze_prepared(
         out / "effects.npz",
         out / "metrics.json",
         prepared,
-        out / "figures",
+        out / FIGURES_DIR,
         name,
         log,
     )

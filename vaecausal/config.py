@@ -17,6 +17,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from vaecausal.catalog import OBJECTIVES
+
 
 class ConfigError(ValueError):
     """A configuration problem; the message names each offending key."""
@@ -174,10 +176,12 @@ def load_schema() -> dict[str, Any]:
     """The JSON schema shipped inside the package (so validation works wherever it is installed).
 
     A study's ``overrides`` may give any subset of the settings, so their schema
-    (``partial_settings``) is the settings schema with every ``required`` list removed.
+    (``partial_settings``) is the settings schema with every ``required`` list removed. The
+    objectives an architecture may name are the catalog's (``vaecausal/catalog.py``).
     """
     text = resources.files("vaecausal").joinpath("config.schema.yaml").read_text()
     schema = yaml.safe_load(text)
+    schema["$defs"]["architecture"]["properties"]["objective"] = {"enum": list(OBJECTIVES)}
     schema["$defs"]["partial_settings"] = _without_required(schema["$defs"]["settings"])
     return schema
 

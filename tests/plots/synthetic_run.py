@@ -14,6 +14,7 @@ import numpy as np
 from tests.adapters.foreign import ResidualVAE
 from vaecausal.adapters.module import ModuleAdapter
 from vaecausal.data.store import read_meta
+from vaecausal.stages import run_figures
 
 VALUES = [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
 N_EVAL = 16
@@ -26,6 +27,20 @@ class SyntheticRun:
     effects_path: Path
     metrics_path: Path
     ces: np.ndarray  # (d,) the CES the effects give each latent (NaN: not analysed)
+
+    def draw(self, prepared_dir: Path, out_dir: Path) -> None:
+        """Its figures, as the run_figures stage draws them for a model without losses."""
+        run_figures.draw(
+            self.model,
+            None,
+            self.latents_path,
+            self.effects_path,
+            self.metrics_path,
+            prepared_dir,
+            out_dir,
+            "vae",
+            print,
+        )
 
 
 def latent_ces(d: int, strongest: int, not_analysed: Sequence[int] = ()) -> np.ndarray:

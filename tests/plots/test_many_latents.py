@@ -205,17 +205,7 @@ def test_every_per_run_figure_of_a_256_latent_model_is_bounded(
         save_figure(figure, path, **kwargs)
 
     monkeypatch.setattr(run_figures, "save_figure", save)
-    run_figures.draw(
-        run.model,
-        None,
-        run.latents_path,
-        run.effects_path,
-        run.metrics_path,
-        tiny_dsprites,
-        out,
-        "vae",
-        print,
-    )
+    run.draw(tiny_dsprites, out)
     names = ["training_curves", "reconstructions", "traversals", "effect_heatmaps"]
     names += ["patching_heatmap", "mediation"]
     for name in names:

@@ -17,7 +17,6 @@ import pandas as pd
 
 from vaecausal.analysis.aggregate import readable_records
 
-STEM = "oracle_factors"
 DATASET_KEYS = ["dataset", "dataset_label"]
 FACTOR_COLUMNS = [
     "factor",

@@ -1,8 +1,10 @@
-"""Architecture name -> (network, objective). The one place that knows which objectives exist."""
+"""Architecture name -> (network, objective): one builder per objective of the catalog
+(``vaecausal/catalog.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from vaecausal.models.beta_tc_vae import BetaTCVAEObjective
@@ -13,49 +15,83 @@ from vaecausal.models.network import GaussianVAE, LatentModel
 from vaecausal.models.objective import Objective
 from vaecausal.models.vq_vae import VQVAE, VQVAEObjective
 
-IMPLEMENTED = ("vae", "beta_vae", "factor_vae", "beta_tc_vae", "dip_vae_ii", "vq_vae")
 MODEL_CLASSES: dict[str, type[LatentModel]] = {"GaussianVAE": GaussianVAE, "VQVAE": VQVAE}
+Hyperparameters = Mapping[str, Any]
+
+
+def gaussian_network(
+    hyperparameters: Hyperparameters, channels: int, n_latents: int, kernels: Sequence[int]
+) -> LatentModel:
+    """d Gaussian latents: the network of every continuous-latent objective."""
+    return GaussianVAE(channels, n_latents, kernels)
+
+
+def vq_network(
+    hyperparameters: Hyperparameters, channels: int, n_latents: int, kernels: Sequence[int]
+) -> LatentModel:
+    """d latent slots, each a code of the codebook."""
+    return VQVAE(
+        channels,
+        n_latents,
+        int(hyperparameters["embedding_dim"]),
+        int(hyperparameters["codebook_size"]),
+        kernels,
+    )
+
+
+@dataclass(frozen=True)
+class Builder:
+    """How an architecture is built from its hyperparameters: ``objective(hyperparameters,
+    dataset_size, n_latents)`` and ``network(hyperparameters, channels, n_latents, kernels)``."""
+
+    objective: Callable[[Hyperparameters, int, int], Objective]
+    network: Callable[[Hyperparameters, int, int, Sequence[int]], LatentModel] = gaussian_network
+
+
+# One entry per objective of the catalog, in its order.
+BUILDERS: dict[str, Builder] = {
+    "vae": Builder(lambda h, dataset_size, n_latents: BetaVAEObjective(beta=1.0)),
+    "beta_vae": Builder(lambda h, dataset_size, n_latents: BetaVAEObjective(float(h["beta"]))),
+    "factor_vae": Builder(
+        lambda h, dataset_size, n_latents: FactorVAEObjective(
+            float(h["gamma"]),
+            n_latents,
+            float(h["discriminator_lr"]),
+            tuple(h["discriminator_betas"]),
+        )
+    ),
+    "beta_tc_vae": Builder(
+        lambda h, dataset_size, n_latents: BetaTCVAEObjective(float(h["beta"]), dataset_size)
+    ),
+    "dip_vae_ii": Builder(
+        lambda h, dataset_size, n_latents: DIPVAEIIObjective(
+            float(h["lambda_od"]), float(h["lambda_d"])
+        )
+    ),
+    "vq_vae": Builder(
+        lambda h, dataset_size, n_latents: VQVAEObjective(float(h["commitment"])), vq_network
+    ),
+}
+
+
+def builder(objective: str) -> Builder:
+    if objective not in BUILDERS:
+        raise ValueError(f"unknown objective '{objective}' (known: {', '.join(BUILDERS)})")
+    return BUILDERS[objective]
 
 
 def build_objective(
-    objective: str, hyperparameters: Mapping[str, Any], dataset_size: int, n_latents: int
+    objective: str, hyperparameters: Hyperparameters, dataset_size: int, n_latents: int
 ) -> Objective:
-    if objective == "vae":
-        return BetaVAEObjective(beta=1.0)
-    if objective == "beta_vae":
-        return BetaVAEObjective(beta=float(hyperparameters["beta"]))
-    if objective == "beta_tc_vae":
-        return BetaTCVAEObjective(float(hyperparameters["beta"]), dataset_size)
-    if objective == "factor_vae":
-        return FactorVAEObjective(
-            float(hyperparameters["gamma"]),
-            n_latents,
-            float(hyperparameters["discriminator_lr"]),
-            tuple(hyperparameters["discriminator_betas"]),
-        )
-    if objective == "dip_vae_ii":
-        return DIPVAEIIObjective(
-            float(hyperparameters["lambda_od"]), float(hyperparameters["lambda_d"])
-        )
-    if objective == "vq_vae":
-        return VQVAEObjective(float(hyperparameters["commitment"]))
-    raise ValueError(f"unknown objective '{objective}' (known: {', '.join(IMPLEMENTED)})")
+    return builder(objective).objective(hyperparameters, dataset_size, n_latents)
 
 
 def build_model(
     objective: str,
-    hyperparameters: Mapping[str, Any],
+    hyperparameters: Hyperparameters,
     channels: int,
     n_latents: int,
     kernels: Sequence[int],
 ) -> LatentModel:
     """The network an objective trains: d latent slots for VQ-VAE, d Gaussian latents otherwise."""
-    if objective == "vq_vae":
-        return VQVAE(
-            channels,
-            n_latents,
-            int(hyperparameters["embedding_dim"]),
-            int(hyperparameters["codebook_size"]),
-            kernels,
-        )
-    return GaussianVAE(channels, n_latents, kernels)
+    return builder(objective).network(hyperparameters, channels, n_latents, kernels)

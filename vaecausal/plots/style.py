@@ -14,15 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-ARCHITECTURE_ORDER = ("vae", "beta_vae", "factor_vae", "beta_tc_vae", "dip_vae_ii", "vq_vae")
-ARCHITECTURE_LABELS = {
-    "vae": "VAE",
-    "beta_vae": "β-VAE",
-    "factor_vae": "FactorVAE",
-    "beta_tc_vae": "β-TC-VAE",
-    "dip_vae_ii": "DIP-VAE-II",
-    "vq_vae": "VQ-VAE",
-}
+from vaecausal.catalog import ARCHITECTURE_LABELS, OBJECTIVES  # noqa: E402
 
 
 def apply_style() -> None:
@@ -36,16 +28,17 @@ def architecture_label(name: str) -> str:
 
 
 def architecture_order(names: object) -> list[str]:
-    """The architectures present in ``names``, in the house order, unknown ones last."""
+    """The architectures present in ``names``, in the catalog's order, unknown ones last."""
     present = set(names)  # type: ignore[call-overload]
-    known = [a for a in ARCHITECTURE_ORDER if a in present]
+    known = [a for a in OBJECTIVES if a in present]
     return known + sorted(present - set(known))
 
 
 def _labels(names: Iterable[str]) -> list[str]:
-    """The house architectures' display names, then the other ``names`` (a study's external
-    models) sorted: their place, hence colour and marker, is fixed within a figure."""
-    house = [ARCHITECTURE_LABELS[a] for a in ARCHITECTURE_ORDER]
+    """The house architectures' display names (``vaecausal/catalog.py``), then the other
+    ``names`` (a study's external models) sorted: their place, hence colour and marker, is fixed
+    within a figure."""
+    house = [ARCHITECTURE_LABELS[a] for a in OBJECTIVES]
     return house + sorted(set(names) - set(house))
 
 

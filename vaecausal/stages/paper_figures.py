@@ -14,6 +14,7 @@ import pandas as pd
 
 from vaecausal.analysis.findings import population_runs
 from vaecausal.analysis.findings.capacity import reference_runs
+from vaecausal.catalog import PAPER_FIGURES, RUNS
 from vaecausal.plots import (
     architecture_ranks,
     capacity_bottleneck,
@@ -25,7 +26,8 @@ from vaecausal.plots import (
 from vaecausal.plots.style import apply_style, save_figure
 from vaecausal.stages.logs import Log
 
-# Figure name -> the tables it needs (file stems in the tables folder) and how it is drawn.
+# Figure name (one per name of the catalog's PAPER_FIGURES) -> the tables it needs (file stems in
+# the tables folder) and how it is drawn.
 FIGURES: dict[str, tuple[tuple[str, ...], Callable[..., plt.Figure]]] = {
     "ces_vs_dci": (("runs", "ces_dci_correlation"), ces_vs_dci.plot),
     "metric_heatmap": (("runs",), metric_heatmap.plot),
@@ -44,8 +46,9 @@ def run(tables_dir: Path, out_dir: Path, log: Log) -> None:
     """Draw every figure from ``tables_dir``/{stem}.csv into ``out_dir``/{name}.{png,pdf}."""
     apply_style()
     tables = {stem: pd.read_csv(Path(tables_dir) / f"{stem}.csv") for stem in INPUT_TABLES}
-    for name, (stems, draw) in FIGURES.items():
-        runs = FIGURE_RUNS.get(name, reference_runs)(tables["runs"])
-        inputs = (runs if stem == "runs" else tables[stem] for stem in stems)
+    for name in PAPER_FIGURES:
+        stems, draw = FIGURES[name]
+        runs = FIGURE_RUNS.get(name, reference_runs)(tables[RUNS.stem])
+        inputs = (runs if stem == RUNS.stem else tables[stem] for stem in stems)
         save_figure(draw(*inputs), Path(out_dir) / f"{name}.png")
         log(f"wrote {name}.png and {name}.pdf")

@@ -25,6 +25,7 @@ import torch
 from vaecausal.adapters.protocol import VAEAdapter, decode_latents, model_device
 from vaecausal.adapters.saved import load_model
 from vaecausal.analysis.oracle_factors import excluded_factors
+from vaecausal.catalog import RUN_FIGURES
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
 from vaecausal.interventions.latent_perturbation import grid_perturbation
@@ -158,6 +159,6 @@ def draw(
         intervals=record["mediation"].get("total_effect_ci"),
         unit_scales={name: unit_scale(effects, name) for name in encoder},
     )
-    for name, figure in figures.items():
-        save_figure(figure, out_dir / f"{name}.png", max_pixels=MAX_PIXELS)
-    log(f"wrote {', '.join(figures)} (PNG and PDF) to {out_dir}")
+    for name in RUN_FIGURES:
+        save_figure(figures[name], out_dir / f"{name}.png", max_pixels=MAX_PIXELS)
+    log(f"wrote {', '.join(RUN_FIGURES)} (PNG and PDF) to {out_dir}")

@@ -13,10 +13,18 @@ import pandas as pd
 from vaecausal.analysis.aggregate import summarise, to_latex, to_markdown
 from vaecausal.analysis.coverage import load_available, metric_coverage
 from vaecausal.analysis.findings import DEFAULT_RESAMPLING, Hypotheses, Resampling, compute
-from vaecausal.analysis.findings.summary import COVERAGE_FILE, MISSING_FILE, render
+from vaecausal.analysis.findings.summary import render
 from vaecausal.analysis.mediation_effects import mediation_effects
-from vaecausal.analysis.oracle_factors import STEM as ORACLE_STEM
 from vaecausal.analysis.oracle_factors import oracle_factors
+from vaecausal.catalog import (
+    FINDINGS_REPORT,
+    MEDIATION_EFFECTS,
+    METRIC_COVERAGE,
+    MISSING_RUNS,
+    ORACLE_FACTORS,
+    RUNS,
+    SUMMARY,
+)
 from vaecausal.stages.logs import Log
 
 
@@ -57,18 +65,18 @@ def run(
         family=recorded.fillna(runs["architecture"]),
         strength_of=[strength_of.get(arch) for arch in runs["architecture"]],
     )
-    runs.to_csv(out_dir / "runs.csv", index=False)
-    available.missing.to_csv(out_dir / MISSING_FILE, index=False)
-    metric_coverage(runs).to_csv(out_dir / COVERAGE_FILE, index=False)
+    runs.to_csv(out_dir / RUNS.file("csv"), index=False)
+    available.missing.to_csv(out_dir / MISSING_RUNS.file("csv"), index=False)
+    metric_coverage(runs).to_csv(out_dir / METRIC_COVERAGE.file("csv"), index=False)
     log(
         f"{len(runs)} of {available.n_expected} expected runs read; "
         f"{len(available.missing)} missing, {len(available.unreadable)} unreadable"
     )
 
     summary = summarise(runs)
-    summary.to_csv(out_dir / "summary.csv", index=False)
-    (out_dir / "summary.md").write_text(to_markdown(summary))
-    (out_dir / "summary.tex").write_text(to_latex(summary))
+    summary.to_csv(out_dir / SUMMARY.file("csv"), index=False)
+    (out_dir / SUMMARY.file("md")).write_text(to_markdown(summary))
+    (out_dir / SUMMARY.file("tex")).write_text(to_latex(summary))
     log(f"summary: {len(summary)} rows")
 
     findings = compute(runs, resampling, Hypotheses(**(hypotheses or {})))
@@ -76,10 +84,12 @@ def run(
         write_table(table, out_dir, stem)
         log(f"wrote {stem}.csv and {stem}.md ({len(table)} rows)")
     oracle = oracle_factors(existing)
-    write_table(oracle, out_dir, ORACLE_STEM)
-    log(f"wrote {ORACLE_STEM}.csv and .md ({len(oracle)} rows)")
-    (out_dir / "findings.md").write_text(render(findings, available, resampling, oracle))
-    log("wrote findings.md")
+    write_table(oracle, out_dir, ORACLE_FACTORS.stem)
+    log(f"wrote {ORACLE_FACTORS.stem}.csv and .md ({len(oracle)} rows)")
+    (out_dir / FINDINGS_REPORT.file("md")).write_text(
+        render(findings, available, resampling, oracle)
+    )
+    log(f"wrote {FINDINGS_REPORT.file('md')}")
     mediation = mediation_effects(existing)
-    write_table(mediation, out_dir, "mediation_effects")
-    log(f"wrote mediation_effects.csv and .md ({len(mediation)} rows)")
+    write_table(mediation, out_dir, MEDIATION_EFFECTS.stem)
+    log(f"wrote {MEDIATION_EFFECTS.stem}.csv and .md ({len(mediation)} rows)")

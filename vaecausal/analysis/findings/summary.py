@@ -21,10 +21,11 @@ from vaecausal.analysis.findings import (
     tradeoff,
 )
 from vaecausal.analysis.findings.verdicts import glance
-from vaecausal.analysis.oracle_factors import STEM as ORACLE_STEM
+from vaecausal.catalog import METRIC_COVERAGE, MISSING_RUNS, ORACLE_FACTORS
 
-MISSING_FILE = "missing_runs.csv"
-COVERAGE_FILE = "metric_coverage.csv"
+MISSING_FILE = MISSING_RUNS.file("csv")
+COVERAGE_FILE = METRIC_COVERAGE.file("csv")
+ORACLE_STEM = ORACLE_FACTORS.stem
 
 
 def _missing_lines(missing: pd.DataFrame, shown: int = 10) -> list[str]:

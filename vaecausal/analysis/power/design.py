@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vaecausal.analysis.findings import capacity
+from vaecausal.catalog import DISCRETE_OBJECTIVES
 from vaecausal.config import Study
 
 TARGET_POWER = 0.8
 VERDICTS = ("supported", "contradicted")  # the two verdicts a null can make falsely
-DISCRETE_OBJECTIVES = frozenset({"vq_vae"})
 Progress = Callable[[str], None]
 
 
