@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from vaecausal.adapters.protocol import VAEAdapter, decode_images, model_device
+from vaecausal.interventions import effects as keys
 from vaecausal.interventions.hooks import captured, is_linear, unit_view
 from vaecausal.interventions.oracle import FactorOracle
 
@@ -89,7 +90,7 @@ class EffectSums:
         skipped."""
         if key in self.skipped:
             return False
-        if not key.startswith("activation_delta.") or key in self.pending:
+        if not key.startswith(keys.ACTIVATION_DELTA) or key in self.pending:
             return True
         if key in self.replicate_sums:
             return True
@@ -119,18 +120,18 @@ class EffectSums:
         for key in list(self.pending):
             self._flush(key)
         out = {
-            f"activation_delta.{name}": (total / self.count).cpu().numpy()
+            keys.ACTIVATION_DELTA + name: (total / self.count).cpu().numpy()
             for name, total in self.activation_delta.items()
         }
         if self.factor_tv is not None:
-            out["factor_effect"] = (self.factor_tv / self.count).cpu().numpy()
+            out[keys.FACTOR_EFFECT] = (self.factor_tv / self.count).cpu().numpy()
         # modularity needs every layer's replicates: all of them, or none
-        partial = any(k.startswith("activation_delta.") for k in self.skipped)
+        partial = any(k.startswith(keys.ACTIVATION_DELTA) for k in self.skipped)
         for key, total in self.replicate_sums.items():
-            if partial and key.startswith("activation_delta."):
+            if partial and key.startswith(keys.ACTIVATION_DELTA):
                 continue
             # every replicate draws N codes, so its count of (code, value) pairs is ``count``
-            out[f"replicates.{key}"] = (total / self.count).cpu().numpy().astype(np.float32)
+            out[keys.REPLICATES + key] = (total / self.count).cpu().numpy().astype(np.float32)
         return out
 
 
@@ -177,7 +178,7 @@ def measure_decoder_change(
             base = units[:batch]
             changed = units[batch:].reshape(batch, d, n_values, *base.shape[1:])
             per_code = (changed - base[:, None, None]).abs().mean(-1).sum(2)  # (B, d, U)
-            delta = sums.add(f"activation_delta.{name}", per_code, rows)
+            delta = sums.add(keys.ACTIVATION_DELTA + name, per_code, rows)
             sums.activation_delta[name] = sums.activation_delta.get(name, 0) + delta
     if oracle is not None:
         per_code = torch.stack(
@@ -189,7 +190,7 @@ def measure_decoder_change(
             ],
             dim=2,
         )  # (B, d, K)
-        tv = sums.add("factor_effect", per_code, rows)
+        tv = sums.add(keys.FACTOR_EFFECT, per_code, rows)
         sums.factor_tv = tv if sums.factor_tv is None else sums.factor_tv + tv
     sums.count += batch * n_values
     change = (

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from vaecausal.adapters.protocol import DiscreteAdapter, VAEAdapter, model_device
+from vaecausal.interventions import effects as keys
 from vaecausal.interventions.decoder_effects import (
     MAX_REPLICATE_ELEMENTS,
     EffectSums,
@@ -175,12 +176,12 @@ def latent_perturbation(
 
 
 # Replicate arrays kept over the analysed latents alone (``latent_perturbation``).
-COMPACT_REPLICATES = "replicates.activation_delta."
+COMPACT_REPLICATES = keys.REPLICATE_ACTIVATION_DELTA
 
 
 def _latent_axis(key: str) -> int:
     """The latent axis of an ``EffectSums.means`` array: after the replicates', if any."""
-    return 1 if key.startswith("replicates.") else 0
+    return 1 if key.startswith(keys.REPLICATES) else 0
 
 
 def _perturb(

@@ -36,6 +36,7 @@ import torch
 from scipy import stats
 
 from vaecausal.adapters.protocol import VAEAdapter
+from vaecausal.interventions import effects as keys
 from vaecausal.interventions.hooks import is_linear
 from vaecausal.interventions.input_manipulation import as_slots, encode_latents
 from vaecausal.interventions.pairs import PairFamily
@@ -85,10 +86,10 @@ def stored_total_effects(effects: dict[str, np.ndarray]) -> list[TotalEffect]:
     return [
         TotalEffect(float(value), float(se), float(p), int(n))
         for value, se, p, n in zip(
-            effects["mediation.total_effect"],
-            effects["mediation.total_effect_se"],
-            effects["mediation.total_effect_p"],
-            effects["mediation.pairs"],
+            effects[keys.TOTAL_EFFECT],
+            effects[keys.TOTAL_EFFECT_SE],
+            effects[keys.TOTAL_EFFECT_P],
+            effects[keys.MEDIATION_PAIRS],
             strict=True,
         )
     ]

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from vaecausal.interventions import effects as keys
+
 LATENT_SELECTIONS = ("all", "active", "top_kl")
 
 
@@ -91,6 +93,6 @@ def unit_scale(effects: Mapping[str, np.ndarray], name: str) -> float:
     """Encoder hook point ``name``'s units over those patched: the factor that takes a sum over
     a random subset of units to the layer's (``interventions.patching.max_units``); 1 where
     every unit was patched (or, in arrays that predate subsets, is taken to have been)."""
-    if f"hook_units.{name}" not in effects:
+    if keys.HOOK_UNITS + name not in effects:
         return 1.0
-    return float(effects[f"hook_units.{name}"]) / len(effects[f"patched_units.{name}"])
+    return float(effects[keys.HOOK_UNITS + name]) / len(effects[keys.PATCHED_UNITS + name])

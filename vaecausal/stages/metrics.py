@@ -11,6 +11,8 @@ import numpy as np
 import torch
 
 from vaecausal.data.store import read_factors, read_meta
+from vaecausal.interventions import effects as keys
+from vaecausal.interventions.effects import prefixed
 from vaecausal.interventions.mediation import (
     ALPHA,
     TotalEffect,
@@ -82,29 +84,25 @@ def _nullable(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-
-
 def vq_intervention_metrics(effects: dict[str, np.ndarray]) -> dict[str, Any]:
     """How a VQ-VAE's interventions went: its perturbation mode; the share of perturbations
     (code, slot, value) that put slot i on another code, overall, per grid value and at the
     smallest move |v| > 0 (``smallest_move``; where "small moves snap back" is tested; null on a
     grid without one); and how many slots' swap candidates reach into the global ranking."""
-    changed = effects["code_changed"]  # (N, d, V)
+    changed = effects[keys.CODE_CHANGED]  # (N, d, V)
     per_value = changed.mean((0, 1))
-    moves = np.abs(effects["values"])
+    moves = np.abs(effects[keys.VALUES])
     smallest = moves[moves > 0].min(initial=np.inf)
     has_move = bool(np.isfinite(smallest))
     return {
-        "vq_perturbation_mode": str(effects["perturbation_mode"]),
+        "vq_perturbation_mode": str(effects[keys.PERTURBATION_MODE]),
         "code_change_share": float(changed.mean()),
         "code_change_share_per_value": per_value.tolist(),
         "code_change_share_smallest_move": (
             float(per_value[moves == smallest].mean()) if has_move else None
         ),
         "smallest_move": float(smallest) if has_move else None,
-        "swap_slots_with_fallback": int(effects["swap.fallback"].sum()),
+        "swap_slots_with_fallback": int(effects[keys.SWAP_FALLBACK].sum()),
     }
 
 
@@ -126,16 +124,16 @@ def decoder_intervals(
 ) -> dict[str, Interval]:
     """Stability intervals of CES, CES_rms, specificity and modularity over the evaluation codes,
     named as ``effect_metrics`` names them (none for effects without bootstrap weights)."""
-    if "bootstrap.weights" not in effects:
+    if keys.BOOTSTRAP_WEIGHTS not in effects:
         return {}
     suffix = "_discrete" if prefix else ""
-    weights = effects["bootstrap.weights"]
-    factor = effects.get(f"{prefix}replicates.factor_effect")
+    weights = effects[keys.BOOTSTRAP_WEIGHTS]
+    factor = effects.get(prefix + keys.REPLICATE_FACTOR_EFFECT)
     replicates = decoder_replicates(
         weights,
-        effects[f"{prefix}pixel_effect_norms"],
+        effects[prefix + keys.PIXEL_EFFECT_NORMS],
         None if factor is None else factor[:, :, used],
-        effects.get(f"{prefix}replicates.modularity"),
+        effects.get(prefix + keys.REPLICATE_MODULARITY),
         active,
         channels,
     )
@@ -151,14 +149,14 @@ def decoder_intervals(
 def pair_weights(effects: dict[str, np.ndarray], n: int) -> np.ndarray:
     """Bootstrap weights over n input pairs: as many replicates as over the codes, and their
     seed, so a run's intervals are reproducible."""
-    replicates = effects["bootstrap.weights"].shape[0]
-    return resampling_weights(n, replicates, int(effects["bootstrap.seed"]))
+    replicates = effects[keys.BOOTSTRAP_WEIGHTS].shape[0]
+    return resampling_weights(n, replicates, int(effects[keys.BOOTSTRAP_SEED]))
 
 
 def overlap_interval(effects: dict[str, np.ndarray], circuit_fraction: float) -> Interval:
     """Stability interval of circuit overlap over the encoder patching pairs."""
-    totals = effects["restoration_pairs.totals"]
-    moved = _prefixed(effects, "restoration_pairs.moved.")
+    totals = effects[keys.RESTORATION_TOTALS]
+    moved = prefixed(effects, keys.RESTORATION_MOVED)
     n = totals.shape[1]
     values = overlap_replicates(pair_weights(effects, n), moved, totals, circuit_fraction)
     return percentile_interval(values, n, "patching pairs")
@@ -169,10 +167,10 @@ def mediation_intervals(
 ) -> dict[str, Any]:
     """Per treatment, stability intervals of TE and of each encoder hook point's sum of unit
     shares over the measuring pairs (shares only where TE is told apart from noise)."""
-    encoder = [str(n) for n in effects["encoder_hooks"]]
+    encoder = [str(n) for n in effects[keys.ENCODER_HOOKS]]
     te, shares = [], {name: [] for name in encoder}
     for t, total in enumerate(totals):
-        differences = effects["mediation.pair_effects"][t]
+        differences = effects[keys.PAIR_EFFECTS][t]
         keep = np.isfinite(differences)
         n = int(keep.sum())
         if n < 2:
@@ -184,9 +182,7 @@ def mediation_intervals(
         te_replicates = weighted_means(weights, differences[keep])
         te.append(percentile_interval(te_replicates, n, "mediation pairs"))
         for name in encoder:
-            sums = effects[f"mediation.pair_unit_nie_sums.{name}"][t][keep] * unit_scale(
-                effects, name
-            )
+            sums = effects[keys.PAIR_UNIT_NIE_SUMS + name][t][keep] * unit_scale(effects, name)
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = weighted_means(weights, sums) / te_replicates
             shares[name].append(
@@ -239,10 +235,10 @@ def effect_metrics(
     Specificity is over the ``used`` factors (a mask over the oracle's factors: those that vary
     and that the oracle reads)."""
     suffix = "_discrete" if prefix else ""
-    ces = ces_per_latent(effects[f"{prefix}pixel_effect_norms"])
-    factor_effect = effects[f"{prefix}factor_effect"][:, used]
+    ces = ces_per_latent(effects[prefix + keys.PIXEL_EFFECT_NORMS])
+    factor_effect = effects[prefix + keys.FACTOR_EFFECT][:, used]
     specificity, inverse_entropy = specificity_per_latent(factor_effect)
-    deltas = _prefixed(effects, f"{prefix}activation_delta.")
+    deltas = prefixed(effects, prefix + keys.ACTIVATION_DELTA)
     value = model_ces(ces, active)
     return {
         f"ces{suffix}": _nullable(value),
@@ -261,13 +257,13 @@ def patching_metrics(
 ) -> dict[str, Any]:
     """Circuit overlap, per-layer poly/monosemantic shares, and each treatment's total effect
     with the share of it its units carry one at a time (undefined where TE is noise)."""
-    encoder = [str(n) for n in effects["encoder_hooks"]]
-    restoration = {name: effects[f"patching.{name}"] for name in encoder}
+    encoder = [str(n) for n in effects[keys.ENCODER_HOOKS]]
+    restoration = {name: effects[keys.patching_key(name)] for name in encoder}
     totals = stored_total_effects(effects)
     unit_share = {
         name: [
             unit_shares(nie.sum() * unit_scale(effects, name), total)
-            for nie, total in zip(effects[f"mediation.nie.{name}"].T, totals, strict=True)
+            for nie, total in zip(effects[keys.mediation_key("nie", name)].T, totals, strict=True)
         ]
         for name in encoder
     }
@@ -277,14 +273,14 @@ def patching_metrics(
             name: semantic_fractions(r, poly_threshold) for name, r in restoration.items()
         },
         "mediation": {
-            "treatments": [str(f) for f in effects["mediation.treatments"]],
-            "outcome_latent": effects["mediation.outcome_latent"].tolist(),
+            "treatments": [str(f) for f in effects[keys.TREATMENTS]],
+            "outcome_latent": effects[keys.OUTCOME_LATENT].tolist(),
             "outcome": (
                 "projection of the active latents on the treatment's standardised mean move, "
                 "chosen on selection pairs; in evaluation-set SDs (outcome_weights per latent)"
             ),
             "outcome_weights": [
-                [_nullable(float(w)) for w in row] for row in effects["mediation.outcome_weights"]
+                [_nullable(float(w)) for w in row] for row in effects[keys.OUTCOME_WEIGHTS]
             ],
             "pairs": [t.n_pairs for t in totals],
             "total_effect": [_nullable(t.value) for t in totals],
@@ -325,7 +321,7 @@ def run(
         latents = dict(cached)
     with np.load(effects_path) as stored:
         effects = dict(stored)
-    norms = effects["pixel_effect_norms"]
+    norms = effects[keys.PIXEL_EFFECT_NORMS]
     training = json.loads(Path(train_summary_path).read_text())
     oracle = json.loads(Path(oracle_report_path).read_text())
     dci_settings = settings["dci"]
@@ -341,17 +337,17 @@ def run(
     )
     used = oracle_factors_used(meta.factor_names, meta.factor_sizes, oracle)
     # the causal metrics average over the active latents the manipulations analysed
-    analysed = effects.get("analysed_latents", np.ones(len(active), dtype=bool)).astype(bool)
+    analysed = effects.get(keys.ANALYSED_LATENTS, np.ones(len(active), dtype=bool)).astype(bool)
     measured = active & analysed
     causal = effect_metrics(effects, "", measured, meta.channels, used)
     intervals = decoder_intervals(effects, "", measured, meta.channels, used)
-    if "swap.pixel_effect_norms" in effects:
-        causal.update(effect_metrics(effects, "swap.", measured, meta.channels, used))
-        intervals.update(decoder_intervals(effects, "swap.", measured, meta.channels, used))
+    if keys.SWAP + keys.PIXEL_EFFECT_NORMS in effects:
+        causal.update(effect_metrics(effects, keys.SWAP, measured, meta.channels, used))
+        intervals.update(decoder_intervals(effects, keys.SWAP, measured, meta.channels, used))
     causal.update(
         patching_metrics(effects, settings["circuit_fraction"], settings["poly_threshold"])
     )
-    if "bootstrap.weights" in effects:
+    if keys.BOOTSTRAP_WEIGHTS in effects:
         intervals["circuit_overlap"] = overlap_interval(effects, settings["circuit_fraction"])
         causal["mediation"].update(mediation_intervals(effects, stored_total_effects(effects)))
         causal.update(stability_fields(intervals))
@@ -401,14 +397,10 @@ def run(
         "active_latents": np.flatnonzero(active).tolist(),
         "n_analysed": int(analysed.sum()),
         "analysed_latents": np.flatnonzero(analysed).tolist(),
-        "latent_selection": str(effects.get("latent_selection", f"all {len(active)} latents")),
+        "latent_selection": str(effects.get(keys.LATENT_SELECTION, f"all {len(active)} latents")),
         "patched_units": {
-            key.removeprefix("hook_units."): {
-                "patched": len(effects[key.replace("hook_units.", "patched_units.")]),
-                "of": int(value),
-            }
-            for key, value in effects.items()
-            if key.startswith("hook_units.")
+            name: {"patched": len(effects[keys.PATCHED_UNITS + name]), "of": int(value)}
+            for name, value in prefixed(effects, keys.HOOK_UNITS).items()
         },
         "kl_per_latent": [None if np.isnan(v) else float(v) for v in kl],
         **causal,
@@ -434,7 +426,7 @@ def run(
             "metric_seed": seed,
             **asdict(standard),
             "latent_values": int(norms.shape[2]),
-            "patching_pairs": int(effects["patching_pairs"]),
+            "patching_pairs": int(effects[keys.PATCHING_PAIRS]),
             "circuit_fraction": settings["circuit_fraction"],
             "poly_threshold": settings["poly_threshold"],
         },

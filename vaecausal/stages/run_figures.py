@@ -28,6 +28,7 @@ from vaecausal.analysis.oracle_factors import excluded_factors
 from vaecausal.catalog import RUN_FIGURES
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.data.store import open_images, read_meta
+from vaecausal.interventions import effects as keys
 from vaecausal.interventions.latent_perturbation import grid_perturbation
 from vaecausal.interventions.mediation import stored_total_effects
 from vaecausal.interventions.selection import unit_scale
@@ -123,38 +124,38 @@ def draw(
     )
     with np.load(effects_path) as stored:
         effects = dict(stored)
-    values = effects["values"].tolist()
-    ces = ces_per_latent(effects["pixel_effect_norms"])
-    if "analysed_latents" in effects:  # the latents the intervene stage perturbed
-        ces = np.where(effects["analysed_latents"], ces, np.nan)
+    values = effects[keys.VALUES].tolist()
+    ces = ces_per_latent(effects[keys.PIXEL_EFFECT_NORMS])
+    if keys.ANALYSED_LATENTS in effects:  # the latents the intervene stage perturbed
+        ces = np.where(effects[keys.ANALYSED_LATENTS], ces, np.nan)
     rows = latent_rows(ces, "CES")
     figures["traversals"] = traversals.plot(
-        _traversal_images(model, latents, values, str(effects["perturbation_mode"]), rows.shown),
+        _traversal_images(model, latents, values, str(effects[keys.PERTURBATION_MODE]), rows.shown),
         values,
         ces,
         f"{title}: latent traversals",
         rows=rows,
     )
-    families = _names(effects["pair_families"])
+    families = _names(effects[keys.PAIR_FAMILIES])
     figures["effect_heatmaps"] = effect_heatmaps.plot(
-        effects["input_effect"],
+        effects[keys.INPUT_EFFECT],
         families,
-        effects["factor_effect"],
-        _names(effects["oracle_factors"]),
+        effects[keys.FACTOR_EFFECT],
+        _names(effects[keys.ORACLE_FACTORS]),
         f"{title}: latent-by-factor effects",
         unread=excluded_factors(record),
         rows=rows,
     )
-    encoder = _names(effects["encoder_hooks"])
+    encoder = _names(effects[keys.ENCODER_HOOKS])
     figures["patching_heatmap"] = patching_heatmap.plot(
-        {name: effects[f"patching.{name}"] for name in encoder},
+        {name: effects[keys.patching_key(name)] for name in encoder},
         families,
         f"{title}: activation patching of encoder units",
     )
     figures["mediation"] = mediation.plot(
-        {name: effects[f"mediation.nie.{name}"] for name in encoder},
+        {name: effects[keys.mediation_key("nie", name)] for name in encoder},
         stored_total_effects(effects),
-        _names(effects["mediation.treatments"]),
+        _names(effects[keys.TREATMENTS]),
         f"{title}: causal mediation of directed treatments by encoder units",
         intervals=record["mediation"].get("total_effect_ci"),
         unit_scales={name: unit_scale(effects, name) for name in encoder},

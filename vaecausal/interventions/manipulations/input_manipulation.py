@@ -1,0 +1,27 @@
+"""Input manipulation: how far each factor's symmetric image pairs move each latent (the effect
+matrix A)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vaecausal.interventions import effects as keys
+from vaecausal.interventions.input_manipulation import input_effects
+from vaecausal.interventions.manipulations.base import Context, Manipulation, Output
+from vaecausal.interventions.tidy import matrix_rows
+
+
+def run(context: Context) -> Output:
+    families = context.families
+    names = [f.name for f in families]
+    effect = input_effects(context.model, families, context.latents)
+    context.log(
+        f"input manipulation: {len(families)} families of {families[0].control.shape[0]} pairs"
+    )
+    return Output(
+        {keys.PAIR_FAMILIES: np.asarray(names), keys.INPUT_EFFECT: effect},
+        [matrix_rows("input_manipulation", "latent", "latent_shift_std", effect.T, names)],
+    )
+
+
+INPUT_MANIPULATION = Manipulation("input_manipulation", run)
