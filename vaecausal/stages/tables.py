@@ -62,7 +62,9 @@ def run(
     strength_of = dict(strength_of or {})
     recorded = runs["family"] if "family" in runs else pd.Series(None, index=runs.index)
     runs = runs.assign(
-        family=recorded.fillna(runs["architecture"]),
+        family=[
+            a if pd.isna(f) else f for f, a in zip(recorded, runs["architecture"], strict=True)
+        ],
         strength_of=[strength_of.get(arch) for arch in runs["architecture"]],
     )
     runs.to_csv(out_dir / RUNS.file("csv"), index=False)
