@@ -74,6 +74,12 @@ def declared_scores(name: str, values: dict[str, float]) -> dict[str, float]:
     return named
 
 
+def suite_metrics() -> list[str]:
+    """The suite's metrics the stage computes beside DCI (which it computes itself), each
+    declared in ``catalog.STANDARD_METRICS``: a ValueError names one that is not."""
+    return [standard_metric(name).name for name in METRICS if name != "dci"]
+
+
 def standard_settings(settings: dict[str, Any]) -> MetricSettings:
     """The standard metrics' sample counts from the config's ``metrics`` section."""
     dci_, mig_ = settings["dci"], settings["mig"]
@@ -398,9 +404,10 @@ def run(
         f"DCI D {result.disentanglement:.3f} C {result.completeness:.3f} "
         f"I {result.informativeness:.3f}"
     )
-    others = [standard_metric(m).name for m in METRICS if m != "dci"]  # each one declared
     scores: dict[str, float] = {}
-    for name in others:  # one at a time (its values do not depend on the others'), to name it
+    for (
+        name
+    ) in suite_metrics():  # one at a time (its values do not depend on the others'), to name it
         values = standard_metrics(codes, factors[:, keep], standard, seed, threads, [name])
         scores.update(declared_scores(name, values))
     log("standard metrics: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
