@@ -1,10 +1,13 @@
-"""The project's names in one place: the architectures it trains, the tables and figures it writes
-and the four findings that relate them. Plain data, no third-party import, so that the Snakefile,
-the configuration check and every layer of the package can read it at no cost.
+"""The project's names in one place: the architectures it trains, the standard metrics it scores
+them with, the tables and figures it writes and the four findings that relate them. Plain data, no
+third-party import, so that the Snakefile, the configuration check and every layer of the package
+can read it at no cost.
 
 Each reader builds from these lists: the workflow its output paths (``rules/common.smk``), the
 configuration its objective enum (``config.load_schema``), ``models.registry`` its builders (one
-per architecture), ``plots.style`` its labels and order, the stages the files they write.
+per architecture), ``plots.style`` its labels and order, ``analysis.aggregate`` and the metric
+heatmap the standard metrics' columns, the stages the files they write. What to add where:
+docs/extending.md.
 """
 
 from __future__ import annotations
@@ -35,6 +38,90 @@ ARCHITECTURES = (
 OBJECTIVES = tuple(a.name for a in ARCHITECTURES)
 DISCRETE_OBJECTIVES = frozenset(a.name for a in ARCHITECTURES if a.discrete)
 ARCHITECTURE_LABELS = {a.name: a.label for a in ARCHITECTURES}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A value of ``metrics.json`` the tables show: its key there, its label in the summary
+    tables and, where it differs, its panel title in the metric heatmap."""
+
+    key: str
+    label: str
+    title: str = ""
+
+    @property
+    def panel(self) -> str:
+        return self.title or self.label
+
+
+@dataclass(frozen=True)
+class StandardMetric:
+    """A standard disentanglement metric: ``name`` as in ``metrics.suite.METRICS``, the
+    ``columns`` of ``metrics.json`` it reaches runs.csv, the summary tables and the metric heatmap
+    with, and its ``diagnostics``: the other values it writes to ``metrics.json`` (kept per run,
+    never tabulated). Every value the metric writes is one or the other: the metrics stage refuses
+    an undeclared one rather than let it miss the tables unnoticed."""
+
+    name: str
+    columns: tuple[Column, ...]
+    diagnostics: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every ``metrics.json`` key the metric writes."""
+        return frozenset((*(c.key for c in self.columns), *self.diagnostics))
+
+
+# In the order the tables and the heatmap show them; keys as in metrics.json.
+STANDARD_METRICS = (
+    StandardMetric(
+        "dci",
+        (
+            Column("dci_disentanglement", "DCI-D", "DCI disentanglement"),
+            Column("dci_completeness", "DCI-C", "DCI completeness"),
+            Column("dci_informativeness", "DCI-I", "DCI informativeness"),
+        ),
+        ("dci_informativeness_train",),
+    ),
+    StandardMetric("mig", (Column("mig", "MIG"),)),
+    StandardMetric("sap", (Column("sap", "SAP"),)),
+    StandardMetric(
+        "factor_vae",
+        (Column("factor_vae_score", "FactorVAE", "FactorVAE score"),),
+        (
+            "factor_vae_train_accuracy",
+            "factor_vae_active_codes",
+            "factor_vae_votes_with_replacement",
+        ),
+    ),
+    StandardMetric(
+        "beta_vae",
+        (Column("beta_vae_score", "BetaVAE", "BetaVAE score"),),
+        ("beta_vae_train_accuracy", "beta_vae_points_with_replacement"),
+    ),
+    StandardMetric(
+        "modularity_explicitness",
+        (
+            Column("modularity_ridgeway", "Modularity (R&M)", "Modularity (Ridgeway & Mozer)"),
+            Column("explicitness", "Explicitness"),
+        ),
+        ("explicitness_train",),
+    ),
+)
+STANDARD_COLUMNS = tuple(column for metric in STANDARD_METRICS for column in metric.columns)
+
+
+def standard_metric(name: str) -> StandardMetric:
+    """The declaration of a standard metric; a ValueError that says where to declare one that
+    has none."""
+    for metric in STANDARD_METRICS:
+        if metric.name == name:
+            return metric
+    raise ValueError(
+        f"standard metric '{name}' has no entry in vaecausal/catalog.py STANDARD_METRICS: declare "
+        "the metrics.json columns it reaches the tables with (and its diagnostics), or its values "
+        "never reach runs.csv or the summary (docs/extending.md#a-standard-metric)"
+    )
 
 
 @dataclass(frozen=True)

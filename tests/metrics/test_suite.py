@@ -5,20 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.metrics.suite_pool import SMALL
 from tests.metrics.synthetic import aligned_codes, grid_factors, noise_codes
 from vaecausal.metrics.suite import METRICS, MetricSettings, standard_metrics
 
-SMALL = MetricSettings(
-    n_train=800,
-    n_test=400,
-    dci_booster="fast",
-    mig_points=800,
-    factor_vae_train=400,
-    factor_vae_eval=200,
-    factor_vae_variance_points=800,
-    beta_vae_train=400,
-    beta_vae_eval=200,
-)
 SCORES = (
     "dci_disentanglement",
     "dci_completeness",

@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 
 from tests.interventions.line_codebook import SPACING, line_vq, near_middle_codes
+from tests.metrics.suite_pool import SMALL_POOL
+from vaecausal.analysis.aggregate import METRIC_GROUPS
+from vaecausal.catalog import STANDARD_METRICS, standard_metric
 from vaecausal.interventions.latent_perturbation import code_changes
 from vaecausal.interventions.selection import unit_scale
-from vaecausal.stages.metrics import effect_metrics, vq_intervention_metrics
+from vaecausal.metrics.suite import METRICS, standard_metrics
+from vaecausal.stages.metrics import declared_scores, effect_metrics, vq_intervention_metrics
 
 
 def test_specificity_leaves_out_factors_with_a_single_value():
@@ -76,3 +80,22 @@ def test_a_sum_over_a_random_subset_of_units_is_scaled_to_the_layer():
     assert unit_scale(effects, "enc") == 4.0
     # arrays from before subsets: every unit was patched
     assert unit_scale({"mediation.nie.enc": np.ones((8, 3))}, "enc") == 1.0
+
+
+def test_every_standard_metric_declares_exactly_the_values_it_writes_to_metrics_json():
+    """Each metric of the suite has one catalog entry, and every value it writes (under its
+    metrics.json name) is declared there: a column, which reaches the tables, or a diagnostic."""
+    assert [m.name for m in STANDARD_METRICS] == list(METRICS)
+    codes, factors, settings = SMALL_POOL
+    for name in METRICS:
+        written = declared_scores(name, standard_metrics(codes, factors, settings, metrics=[name]))
+        assert set(written) == standard_metric(name).keys, name
+    standard = METRIC_GROUPS["Disentanglement (standard scores)"]
+    assert list(standard) == [c.key for m in STANDARD_METRICS for c in m.columns]
+
+
+def test_a_standard_metric_without_a_declaration_is_refused_naming_where_to_declare_it():
+    with pytest.raises(ValueError, match=r"'toy'.*catalog.py STANDARD_METRICS"):
+        declared_scores("toy", {"toy_score": 0.5})
+    with pytest.raises(ValueError, match=r"'mig' writes mig_extra.*neither as a column"):
+        declared_scores("mig", {"mig": 0.5, "mig_extra": 1.0})

@@ -13,21 +13,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from vaecausal.catalog import STANDARD_COLUMNS
+
 RUN_KEYS = ("dataset", "architecture", "seed")
 
-# The summary's metrics, grouped as the tables show them: column -> display name.
+# The summary's metrics, grouped as the tables show them: column -> display name. The standard
+# scores are the catalog's (declared once per metric of ``metrics.suite``).
 METRIC_GROUPS: dict[str, dict[str, str]] = {
-    "Disentanglement (standard scores)": {
-        "dci_disentanglement": "DCI-D",
-        "dci_completeness": "DCI-C",
-        "dci_informativeness": "DCI-I",
-        "mig": "MIG",
-        "sap": "SAP",
-        "factor_vae_score": "FactorVAE",
-        "beta_vae_score": "BetaVAE",
-        "modularity_ridgeway": "Modularity (R&M)",
-        "explicitness": "Explicitness",
-    },
+    "Disentanglement (standard scores)": {c.key: c.label for c in STANDARD_COLUMNS},
     "Causal metrics": {
         "ces": "CES",
         "ces_rms": "CES_rms",

@@ -37,6 +37,7 @@ import torch
 
 from vaecausal.adapters.protocol import VAEAdapter, decode_images, model_device
 from vaecausal.interventions.hooks import captured
+from vaecausal.interventions.manipulations import MANIPULATIONS
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.interventions.resume import decoder_resume, encoder_resume
 
@@ -254,17 +255,8 @@ class OverBudget(ValueError):
     """A plan whose estimate exceeds the user's budget."""
 
 
-# What shrinks each manipulation, for the refusal's advice.
-SHRINKS = {
-    "latent_perturbation": "evaluation.n_eval, interventions.latent_values, "
-    "interventions.latents (mode active or top_kl with top_k)",
-    "input_manipulation": "interventions.input_pairs",
-    "activation_patching": "interventions.patching.n_pairs, interventions.patching.max_units, "
-    "fewer hook points",
-    "causal_mediation": "interventions.mediation.n_pairs, interventions.input_pairs, "
-    "interventions.patching.max_units, fewer hook points",
-    "code_swaps": "interventions.code_swaps, evaluation.n_eval",
-}
+# What shrinks each manipulation, for the refusal's advice: as each entry of the registry declares.
+SHRINKS = {manipulation.name: manipulation.shrinks for manipulation in MANIPULATIONS}
 
 
 def check_budget(plan: CostPlan, max_minutes: float | None) -> None:

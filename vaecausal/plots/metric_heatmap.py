@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from vaecausal.catalog import STANDARD_COLUMNS
 from vaecausal.plots.style import (
     architecture_label,
     architecture_order,
@@ -21,18 +22,8 @@ from vaecausal.plots.style import (
 )
 
 TITLE = "Disentanglement scores: mean over seeds per architecture and dataset"
-# column -> (panel title, number format)
-PANELS = {
-    "dci_disentanglement": ("DCI disentanglement", ".2f"),
-    "dci_completeness": ("DCI completeness", ".2f"),
-    "dci_informativeness": ("DCI informativeness", ".2f"),
-    "mig": ("MIG", ".2f"),
-    "sap": ("SAP", ".2f"),
-    "factor_vae_score": ("FactorVAE score", ".2f"),
-    "beta_vae_score": ("BetaVAE score", ".2f"),
-    "modularity_ridgeway": ("Modularity (Ridgeway & Mozer)", ".2f"),
-    "explicitness": ("Explicitness", ".2f"),
-}
+# column -> (panel title, number format): the catalog's standard scores
+PANELS = {column.key: (column.panel, ".2f") for column in STANDARD_COLUMNS}
 
 
 def _heatmap(axis: plt.Axes, table: pd.DataFrame, number_format: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vaecausal.catalog import standard_metric
 from vaecausal.data.store import read_factors, read_meta
 from vaecausal.interventions import effects as keys
 from vaecausal.interventions.effects import prefixed
@@ -56,6 +57,27 @@ SUITE_NAMES = {
     "beta_vae_eval_accuracy": "beta_vae_score",
     "explicitness_test": "explicitness",
 }
+
+
+def declared_scores(name: str, values: dict[str, float]) -> dict[str, float]:
+    """A standard metric's values under their metrics.json names (``SUITE_NAMES``), each declared
+    by the metric's entry in ``catalog.STANDARD_METRICS`` as a column or a diagnostic. A value it
+    does not declare would reach metrics.json and never the tables: it is refused, named."""
+    named = {SUITE_NAMES.get(key, key): value for key, value in values.items()}
+    undeclared = sorted(set(named) - standard_metric(name).keys)
+    if undeclared:
+        raise ValueError(
+            f"standard metric '{name}' writes {', '.join(undeclared)} to metrics.json, which its "
+            "entry in vaecausal/catalog.py STANDARD_METRICS declares neither as a column (to reach "
+            "the tables) nor as a diagnostic (docs/extending.md#a-standard-metric)"
+        )
+    return named
+
+
+def suite_metrics() -> list[str]:
+    """The suite's metrics the stage computes beside DCI (which it computes itself), each
+    declared in ``catalog.STANDARD_METRICS``: a ValueError names one that is not."""
+    return [standard_metric(name).name for name in METRICS if name != "dci"]
 
 
 def standard_settings(settings: dict[str, Any]) -> MetricSettings:
@@ -382,9 +404,12 @@ def run(
         f"DCI D {result.disentanglement:.3f} C {result.completeness:.3f} "
         f"I {result.informativeness:.3f}"
     )
-    others = [m for m in METRICS if m != "dci"]
-    scores = standard_metrics(codes, factors[:, keep], standard, seed, threads, others)
-    scores = {SUITE_NAMES.get(k, k): v for k, v in scores.items()}
+    scores: dict[str, float] = {}
+    for (
+        name
+    ) in suite_metrics():  # one at a time (its values do not depend on the others'), to name it
+        values = standard_metrics(codes, factors[:, keep], standard, seed, threads, [name])
+        scores.update(declared_scores(name, values))
     log("standard metrics: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
     metrics = {
         **identity,

@@ -1,9 +1,8 @@
 """The manipulation types, in the order the intervene stage runs them.
 
 Each entry is a ``base.Manipulation``: its name (the timing name in ``effects.npz``), which
-models it applies to, and ``run(context) -> Output``. Adding one: a module here with its
-``run`` and entry, its array names in ``interventions.effects``, a line in ``MANIPULATIONS``
-(and its workload in ``interventions.plan`` for the cost plan).
+models it applies to, the settings that shrink its cost, and ``run(context) -> Output``. Adding
+one: docs/extending.md#a-manipulation-type.
 """
 
 from __future__ import annotations

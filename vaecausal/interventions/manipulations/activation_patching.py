@@ -83,4 +83,8 @@ def run(context: Context) -> Output:
     return Output({**encoder.arrays, **decoder.arrays}, encoder.rows + decoder.rows)
 
 
-ACTIVATION_PATCHING = Manipulation("activation_patching", run)
+ACTIVATION_PATCHING = Manipulation(
+    "activation_patching",
+    run,
+    shrinks="interventions.patching.n_pairs, interventions.patching.max_units, fewer hook points",
+)

@@ -76,12 +76,14 @@ class Output:
 @dataclass(frozen=True)
 class Manipulation:
     """One manipulation type: ``name`` is its timing name; ``discrete_only`` ones run on a
-    discrete model alone, ``needs_codes`` ones only where its code indices were cached."""
+    discrete model alone, ``needs_codes`` ones only where its code indices were cached;
+    ``shrinks`` names the settings that shrink its cost (the budget check's advice)."""
 
     name: str
     run: Callable[[Context], Output]
     discrete_only: bool = False
     needs_codes: bool = False
+    shrinks: str = ""
 
     def applies(self, context: Context) -> bool:
         return (context.discrete or not self.discrete_only) and (

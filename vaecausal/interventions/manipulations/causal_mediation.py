@@ -78,4 +78,9 @@ def run(context: Context) -> Output:
     return out
 
 
-CAUSAL_MEDIATION = Manipulation("causal_mediation", run)
+CAUSAL_MEDIATION = Manipulation(
+    "causal_mediation",
+    run,
+    shrinks="interventions.mediation.n_pairs, interventions.input_pairs, "
+    "interventions.patching.max_units, fewer hook points",
+)

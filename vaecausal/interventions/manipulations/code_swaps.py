@@ -42,4 +42,10 @@ def run(context: Context) -> Output:
     )
 
 
-CODE_SWAPS = Manipulation("code_swaps", run, discrete_only=True, needs_codes=True)
+CODE_SWAPS = Manipulation(
+    "code_swaps",
+    run,
+    discrete_only=True,
+    needs_codes=True,
+    shrinks="interventions.code_swaps, evaluation.n_eval",
+)

@@ -24,4 +24,4 @@ def run(context: Context) -> Output:
     )
 
 
-INPUT_MANIPULATION = Manipulation("input_manipulation", run)
+INPUT_MANIPULATION = Manipulation("input_manipulation", run, shrinks="interventions.input_pairs")

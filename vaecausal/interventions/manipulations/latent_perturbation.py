@@ -113,4 +113,9 @@ def run(context: Context) -> Output:
     return out
 
 
-LATENT_PERTURBATION = Manipulation("latent_perturbation", run)
+LATENT_PERTURBATION = Manipulation(
+    "latent_perturbation",
+    run,
+    shrinks="evaluation.n_eval, interventions.latent_values, "
+    "interventions.latents (mode active or top_kl with top_k)",
+)
