@@ -120,6 +120,13 @@ def identity(wildcards):
     }
 
 
+def run_family(wildcards):
+    """The family the run records: a study architecture's configured family, an external
+    model's own name."""
+    spec = STUDY.architectures.get(wildcards.arch)
+    return spec.family if spec else wildcards.arch
+
+
 # A model trained outside the project is one run, under seed 0, on the dataset it was trained on.
 EXTERNAL_SEED = 0
 EXPECTED_RUNS = [

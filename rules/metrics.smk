@@ -1,13 +1,6 @@
 # Every metric of one model, as metrics.json.
 
 
-def run_family(wildcards):
-    """The family the run records: a study architecture's configured family, an external
-    model's own name."""
-    spec = STUDY.architectures.get(wildcards.arch)
-    return spec.family if spec else wildcards.arch
-
-
 rule metrics:
     input:
         latents=f"{RUN}/latents.npz",

@@ -405,9 +405,9 @@ def run(
         f"I {result.informativeness:.3f}"
     )
     scores: dict[str, float] = {}
-    for (
-        name
-    ) in suite_metrics():  # one at a time (its values do not depend on the others'), to name it
+    # one metric at a time, so that an undeclared value is named with its metric (a metric's
+    # values do not depend on which others are computed with it)
+    for name in suite_metrics():
         values = standard_metrics(codes, factors[:, keep], standard, seed, threads, [name])
         scores.update(declared_scores(name, values))
     log("standard metrics: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
