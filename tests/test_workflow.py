@@ -24,6 +24,7 @@ from tests.tiny_study import (
     planned_jobs,
     snakemake,
 )
+from vaecausal.analysis.aggregate import undeclared_numbers
 
 
 def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
@@ -130,6 +131,9 @@ def test_every_declared_output_exists_and_holds_computed_values(tiny_study):
     assert (runs["ces_ci_low"] <= runs["ces_ci_high"]).all()
     assert all(a in (study / "tables" / "summary.md").read_text() for a in ARCHITECTURES)
     vq = json.loads((study / "runs/tiny_dsprites/vq_vae/seed3/metrics.json").read_text())
+    for path in study.glob("runs/*/*/*/metrics.json"):
+        # a number no table declares would miss the summary unnoticed (docs/extending.md)
+        assert undeclared_numbers(json.loads(path.read_text())) == [], path
     assert 0 < vq["codebook_usage"] <= 1 and vq["perplexity"] >= 1
     assert vq["ces_discrete"] > 0 and len(vq["ces_discrete_per_latent"]) == 4
     assert vq["vq_perturbation_mode"] == "additive" and 0 <= vq["code_change_share"] <= 1

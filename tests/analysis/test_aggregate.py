@@ -14,6 +14,7 @@ from vaecausal.analysis.aggregate import (
     summarise,
     to_latex,
     to_markdown,
+    undeclared_numbers,
 )
 
 
@@ -172,3 +173,21 @@ def test_stability_intervals_are_numeric_run_columns_not_averaged(tmp_path):
     summary = summarise(runs)
     assert not [c for c in summary if "_ci_" in c] and "ces_mean" in summary
     assert "_ci_" not in to_markdown(summary)
+
+
+def test_a_number_no_table_declares_is_named_and_declared_ones_are_not():
+    record = {
+        "dataset": "d",
+        "architecture": "vae",
+        "seed": 0,
+        "discrete": False,
+        "ces": 1.0,
+        "ces_ci_low": 0.5,
+        "n_analysed": 4,
+        "factor_vae_train_accuracy": 0.9,  # a standard metric's declared diagnostic
+        "sap": None,
+        "ces_per_latent": [1.0],
+        "toy_shift": 0.3,
+        "toy_undefined": None,
+    }
+    assert undeclared_numbers(record) == ["toy_shift", "toy_undefined"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vaecausal.catalog import STANDARD_COLUMNS
+from vaecausal.catalog import STANDARD_COLUMNS, STANDARD_METRICS
 
 RUN_KEYS = ("dataset", "architecture", "seed")
 
@@ -45,6 +45,18 @@ METRICS: dict[str, str] = {
 }
 # Per-run descriptors that are numbers but not metrics to average.
 NUMERIC_DESCRIPTORS = ("seed", "n_latents", "n_factors")
+# Numbers a run records for its own reading (diagnostics of its scope, oracle, training and
+# codebook), kept in runs.csv and never summarised over seeds.
+RUN_DIAGNOSTICS = (
+    "n_analysed",
+    "oracle_accuracy_floor",
+    "training_late_improvement",
+    "codebook_usage",
+    "perplexity",
+    "code_change_share_smallest_move",
+    "smallest_move",
+    "swap_slots_with_fallback",
+)
 # The causal metrics whose runs report a 95% bootstrap interval over their evaluation inputs
 # (``m_ci_low``, ``m_ci_high``, and ``m_ci_n`` inputs resampled). An interval says how stable one
 # run's number is, not how runs vary: the columns stay per run and are never averaged over seeds.
@@ -62,6 +74,26 @@ INTERVAL_METRICS = (
 INTERVAL_COLUMNS = tuple(
     f"{metric}_ci_{part}" for metric in INTERVAL_METRICS for part in ("low", "high", "n")
 )
+
+
+def undeclared_numbers(record: dict) -> list[str]:
+    """The numbers of a ``metrics.json`` record that nothing here declares: not a metric of the
+    tables (``METRIC_GROUPS``), an interval, a descriptor, a run diagnostic or a standard metric's
+    diagnostic. A new measurement written to metrics.json and not declared would miss the summary
+    unnoticed; the tiny study's test names each one (docs/extending.md)."""
+    declared = {
+        *METRICS,
+        *NUMERIC_DESCRIPTORS,
+        *INTERVAL_COLUMNS,
+        *RUN_DIAGNOSTICS,
+        *(key for metric in STANDARD_METRICS for key in metric.diagnostics),
+    }
+    numbers = (
+        key
+        for key, value in record.items()
+        if value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+    )
+    return sorted(key for key in numbers if key not in declared)
 
 
 def readable_records(paths: Iterable[str | Path]) -> Iterator[dict]:
