@@ -6,15 +6,17 @@ from __future__ import annotations
 import pytest
 
 from vaecausal.interventions import plan
+from vaecausal.interventions.manipulations import MANIPULATIONS
+from vaecausal.interventions.manipulations.base import Manipulation, Output
 from vaecausal.interventions.plan import (
     SHRINKS,
     CostPlan,
-    Design,
     OverBudget,
     PassSeconds,
     check_budget,
     workloads,
 )
+from vaecausal.interventions.workload import Design, Workload
 
 SETTINGS = {
     "latent_values": [-1.0, 0.0, 1.0],
@@ -40,6 +42,22 @@ def _design(discrete: bool = False, analysed: int = 4, decode_batch: int = 128) 
         encoder_hooks=("enc",),
         latent_selection="all 4 latents",
     )
+
+
+@pytest.mark.parametrize("discrete", [False, True])
+def test_the_plan_sums_the_workloads_the_registrys_entries_declare(discrete, monkeypatch):
+    """The plan holds each entry's declared passes, for the entries that run on the model; a
+    registered manipulation with a workload enters it, one without stays out."""
+    design = _design(discrete)
+    expected = [m.name for m in MANIPULATIONS if discrete or not m.discrete_only]
+    assert [w.name for w in workloads(design, SETTINGS)] == expected
+    counted = Manipulation(
+        "counted", lambda context: Output(), workload=lambda d, s: Workload("counted", decoder=9)
+    )
+    unplanned = Manipulation("unplanned", lambda context: Output())
+    monkeypatch.setattr(plan, "MANIPULATIONS", (*MANIPULATIONS, counted, unplanned))
+    work = workloads(design, SETTINGS)
+    assert [w.name for w in work] == [*expected, "counted"] and work[-1].decoder == 9
 
 
 def test_the_passes_follow_the_documented_counts():

@@ -26,7 +26,6 @@ its passes are shown, not timed.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,20 +39,9 @@ from vaecausal.interventions.hooks import captured
 from vaecausal.interventions.manipulations import MANIPULATIONS
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.interventions.resume import decoder_resume, encoder_resume
+from vaecausal.interventions.workload import Design, Workload
 
 TIMINGS = 3  # timed calls per kind of pass
-
-
-@dataclass(frozen=True)
-class Workload:
-    """Image passes one manipulation makes."""
-
-    name: str
-    encoder: int = 0
-    decoder: int = 0
-    oracle: int = 0
-    resumed: Mapping[str, int] = field(default_factory=dict)  # hook point -> passes from it
-    codes: int = 0  # evaluation codes it goes through, for one timed per code
 
 
 @dataclass(frozen=True)
@@ -77,64 +65,14 @@ class PassSeconds:
         return whole + work.oracle * self.oracle + resumed
 
 
-@dataclass(frozen=True)
-class Design:
-    """What the manipulations will be run on: counts the settings and the data fix."""
-
-    n_eval: int
-    n_latents: int
-    decode_batch: int  # codes per decoder call
-    analysed: int
-    analysed_active: int
-    families: int
-    treatments: int
-    discrete: bool
-    hook_units: Mapping[str, int]  # every hook point's units, encoder then decoder
-    patched_units: Mapping[str, int]  # units patched per hook point
-    encoder_hooks: tuple[str, ...]
-    latent_selection: str
-
-
 def workloads(design: Design, settings: Mapping[str, Any]) -> list[Workload]:
-    """Image passes of each manipulation (the module's docstring) under ``interventions``
-    settings."""
-    n, m, a = design.n_eval, design.analysed, design.analysed_active
-    values = len(settings["latent_values"])
-    pairs = min(settings["input_pairs"], n)
-    patching = min(settings["patching"]["n_pairs"], pairs)  # pairs per factor
-    codes = min(settings["patching"]["n_pairs"], n)  # codes per latent
-    measuring = min(settings["mediation"]["n_pairs"], pairs // 2)
-    units = design.patched_units
-    encoder = [h for h in units if h in design.encoder_hooks]
-    decoder = [h for h in units if h not in design.encoder_hooks]
-    # a code's changes go to the decoder with it, in groups of latents that fit a call
-    groups = math.ceil(m / max(1, (design.decode_batch - 1) // values))
-    perturbed = n * (groups + m * values)
-    plan = [
-        Workload("latent_perturbation", decoder=perturbed, oracle=perturbed, codes=n),
-        Workload("input_manipulation", encoder=2 * design.families * pairs),
-        Workload(
-            "activation_patching",
-            encoder=2 * design.families * patching,
-            decoder=codes * (1 + a) if a else 1,  # nothing to patch: one pass for the shapes
-            resumed={
-                **{h: design.families * patching * units[h] for h in encoder},
-                **{h: a * codes * units[h] for h in decoder},
-            },
-        ),
-        # with no latent to carry an outcome, one image per treatment (for the shapes)
-        Workload(
-            "causal_mediation",
-            encoder=design.treatments * 2 * pairs if a else design.treatments,
-            resumed={h: design.treatments * measuring * (2 * units[h] + 2) for h in encoder}
-            if a
-            else {},
-        ),
+    """Image passes of each manipulation of the registry that runs on the ``design``'s model
+    (the module's docstring), under ``interventions`` settings: as each entry declares."""
+    return [
+        m.workload(design, settings)
+        for m in MANIPULATIONS
+        if m.workload is not None and (design.discrete or not m.discrete_only)
     ]
-    if design.discrete:
-        swaps = n * (1 + design.n_latents * settings["code_swaps"])
-        plan.append(Workload("code_swaps", decoder=swaps, oracle=swaps))
-    return plan
 
 
 def _per_image(run: Callable[[], object], images: int, device: torch.device) -> float:

@@ -18,8 +18,9 @@ from vaecausal.interventions.hooks import unit_counts
 from vaecausal.interventions.latent_perturbation import latent_perturbation, perturbation_mode
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.interventions.pairs import family_and_treatment_names
-from vaecausal.interventions.plan import CostPlan, Design, seconds_per_code, time_passes, workloads
+from vaecausal.interventions.plan import CostPlan, seconds_per_code, time_passes, workloads
 from vaecausal.interventions.selection import LatentSelection, analysed_latents, patched_units
+from vaecausal.interventions.workload import Design
 from vaecausal.metrics.causal import latent_activity
 from vaecausal.metrics.stability import resampling_weights
 from vaecausal.models.device import place_network

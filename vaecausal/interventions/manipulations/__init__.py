@@ -1,7 +1,8 @@
 """The manipulation types, in the order the intervene stage runs them.
 
 Each entry is a ``base.Manipulation``: its name (the timing name in ``effects.npz``), which
-models it applies to, the settings that shrink its cost, and ``run(context) -> Output``. Adding
+models it applies to, the settings that shrink its cost, its image passes for the cost plan
+and ``run(context) -> Output``. Adding
 one: docs/extending.md#a-manipulation-type.
 """
 

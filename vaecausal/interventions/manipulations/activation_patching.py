@@ -3,6 +3,9 @@ manipulation's pairs, and of every patched decoder unit per analysed active late
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -13,6 +16,7 @@ from vaecausal.interventions.latent_perturbation import grid_perturbation, pertu
 from vaecausal.interventions.manipulations.base import Context, Manipulation, Output
 from vaecausal.interventions.patching import decoder_patching, encoder_restoration
 from vaecausal.interventions.tidy import latent_names, matrix_rows
+from vaecausal.interventions.workload import Design, Workload, input_pair_count, split_units
 
 
 def _encoder(context: Context, n_pairs: int) -> Output:
@@ -83,8 +87,28 @@ def run(context: Context) -> Output:
     return Output({**encoder.arrays, **decoder.arrays}, encoder.rows + decoder.rows)
 
 
+def workload(design: Design, settings: Mapping[str, Any]) -> Workload:
+    """2 K P encoder and P (1 + a) decoder passes, K P U_h resumed from each encoder hook
+    point and a P U_h from each decoder hook point (a analysed active latents)."""
+    n_pairs, a = settings["patching"]["n_pairs"], design.analysed_active
+    units = design.patched_units
+    patching = min(n_pairs, input_pair_count(design, settings))  # pairs per factor
+    codes = min(n_pairs, design.n_eval)  # codes per latent
+    encoder, decoder = split_units(design)
+    return Workload(
+        "activation_patching",
+        encoder=2 * design.families * patching,
+        decoder=codes * (1 + a) if a else 1,  # nothing to patch: one pass for the shapes
+        resumed={
+            **{h: design.families * patching * units[h] for h in encoder},
+            **{h: a * codes * units[h] for h in decoder},
+        },
+    )
+
+
 ACTIVATION_PATCHING = Manipulation(
     "activation_patching",
     run,
+    workload=workload,
     shrinks="interventions.patching.n_pairs, interventions.patching.max_units, fewer hook points",
 )

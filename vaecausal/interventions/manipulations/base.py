@@ -9,7 +9,7 @@ entries do not reach into each other's arrays.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -21,6 +21,7 @@ from vaecausal.adapters.protocol import DiscreteAdapter, VAEAdapter
 from vaecausal.data.loader import BatchGatherer
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.interventions.pairs import PairFamily, input_pairs
+from vaecausal.interventions.workload import Design, Workload
 
 
 @dataclass
@@ -77,13 +78,15 @@ class Output:
 class Manipulation:
     """One manipulation type: ``name`` is its timing name; ``discrete_only`` ones run on a
     discrete model alone, ``needs_codes`` ones only where its code indices were cached;
-    ``shrinks`` names the settings that shrink its cost (the budget check's advice)."""
+    ``shrinks`` names the settings that shrink its cost (the budget check's advice) and
+    ``workload`` counts its image passes for the cost plan (None: not in the plan)."""
 
     name: str
     run: Callable[[Context], Output]
     discrete_only: bool = False
     needs_codes: bool = False
     shrinks: str = ""
+    workload: Callable[[Design, Mapping[str, Any]], Workload] | None = None
 
     def applies(self, context: Context) -> bool:
         return (context.discrete or not self.discrete_only) and (

@@ -3,6 +3,9 @@ outcome latent, mediated by every patched encoder unit; the total effect with it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -12,6 +15,7 @@ from vaecausal.interventions.manipulations.base import Context, Manipulation, Ou
 from vaecausal.interventions.mediation import ALPHA, mediation_analysis
 from vaecausal.interventions.pairs import mediation_pairs
 from vaecausal.interventions.tidy import matrix_rows
+from vaecausal.interventions.workload import Design, Workload, input_pair_count, split_units
 
 
 def padded_rows(rows: list[np.ndarray]) -> np.ndarray:
@@ -78,9 +82,27 @@ def run(context: Context) -> Output:
     return out
 
 
+def workload(design: Design, settings: Mapping[str, Any]) -> Workload:
+    """At most 2 T I encoder passes (the outcome is chosen on the pairs that share no image with
+    a measuring one) and T M (2 U_h + 2) resumed from each encoder hook point; with no latent to
+    carry an outcome, one image per treatment (for the shapes)."""
+    if not design.analysed_active:
+        return Workload("causal_mediation", encoder=design.treatments)
+    pairs = input_pair_count(design, settings)
+    measuring = min(settings["mediation"]["n_pairs"], pairs // 2)
+    encoder, _ = split_units(design)
+    units = design.patched_units
+    return Workload(
+        "causal_mediation",
+        encoder=design.treatments * 2 * pairs,
+        resumed={h: design.treatments * measuring * (2 * units[h] + 2) for h in encoder},
+    )
+
+
 CAUSAL_MEDIATION = Manipulation(
     "causal_mediation",
     run,
+    workload=workload,
     shrinks="interventions.mediation.n_pairs, interventions.input_pairs, "
     "interventions.patching.max_units, fewer hook points",
 )

@@ -3,6 +3,9 @@ measured as latent perturbation measures them (arrays under ``swap.``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from vaecausal.interventions import effects as keys
 from vaecausal.interventions.code_swaps import code_swap_effects
 from vaecausal.interventions.decoder_effects import decode_batch
@@ -11,6 +14,7 @@ from vaecausal.interventions.manipulations.latent_perturbation import (
     perturbation_rows,
     with_modularity_replicates,
 )
+from vaecausal.interventions.workload import Design, Workload
 
 
 def run(context: Context) -> Output:
@@ -42,9 +46,16 @@ def run(context: Context) -> Output:
     )
 
 
+def workload(design: Design, settings: Mapping[str, Any]) -> Workload:
+    """n (1 + d S) decoder and oracle passes: each code and its swaps."""
+    swaps = design.n_eval * (1 + design.n_latents * settings["code_swaps"])
+    return Workload("code_swaps", decoder=swaps, oracle=swaps)
+
+
 CODE_SWAPS = Manipulation(
     "code_swaps",
     run,
+    workload=workload,
     discrete_only=True,
     needs_codes=True,
     shrinks="interventions.code_swaps, evaluation.n_eval",

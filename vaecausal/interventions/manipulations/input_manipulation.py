@@ -3,12 +3,16 @@ matrix A)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from vaecausal.interventions import effects as keys
 from vaecausal.interventions.input_manipulation import input_effects
 from vaecausal.interventions.manipulations.base import Context, Manipulation, Output
 from vaecausal.interventions.tidy import matrix_rows
+from vaecausal.interventions.workload import Design, Workload, input_pair_count
 
 
 def run(context: Context) -> Output:
@@ -24,4 +28,12 @@ def run(context: Context) -> Output:
     )
 
 
-INPUT_MANIPULATION = Manipulation("input_manipulation", run, shrinks="interventions.input_pairs")
+def workload(design: Design, settings: Mapping[str, Any]) -> Workload:
+    """2 K I encoder passes: both images of every pair of each family."""
+    pairs = input_pair_count(design, settings)
+    return Workload("input_manipulation", encoder=2 * design.families * pairs)
+
+
+INPUT_MANIPULATION = Manipulation(
+    "input_manipulation", run, shrinks="interventions.input_pairs", workload=workload
+)

@@ -4,6 +4,10 @@ moved a slot to another code."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -17,6 +21,7 @@ from vaecausal.interventions.latent_perturbation import (
 )
 from vaecausal.interventions.manipulations.base import Context, Manipulation, Output
 from vaecausal.interventions.tidy import latent_names, matrix_rows
+from vaecausal.interventions.workload import Design, Workload
 from vaecausal.metrics.stability import modularity_replicates
 
 
@@ -113,9 +118,19 @@ def run(context: Context) -> Output:
     return out
 
 
+def workload(design: Design, settings: Mapping[str, Any]) -> Workload:
+    """n (G + m V) decoder and oracle passes: each code with its changes, in G groups of
+    latents whose changes fit a decoder call; timed as it runs, per evaluation code."""
+    n, m, values = design.n_eval, design.analysed, len(settings["latent_values"])
+    groups = math.ceil(m / max(1, (design.decode_batch - 1) // values))
+    perturbed = n * (groups + m * values)
+    return Workload("latent_perturbation", decoder=perturbed, oracle=perturbed, codes=n)
+
+
 LATENT_PERTURBATION = Manipulation(
     "latent_perturbation",
     run,
+    workload=workload,
     shrinks="evaluation.n_eval, interventions.latent_values, "
     "interventions.latents (mode active or top_kl with top_k)",
 )
