@@ -3,12 +3,12 @@
 
 rule cache_activations:
     input:
-        model=f"{RUN}/model.pt",
+        model=f"{RUN}/{catalog.MODEL}",
         images=prepared("images"),
         meta=prepared("meta"),
     output:
-        latents=f"{RUN}/latents.npz",
-        activations=f"{RUN}/activations.npz",
+        latents=f"{RUN}/{catalog.LATENTS}",
+        activations=f"{RUN}/{catalog.ACTIVATIONS}",
     log:
         log_path("cache_activations", RUN_ID),
     benchmark:

@@ -161,5 +161,5 @@ RUN_FIGURES = [
 
 def finished_metrics(wildcards):
     """Every run's metrics.json; in partial mode only those already written (no jobs planned)."""
-    wanted = [f"{run}/metrics.json" for run in ALL_RUNS]
+    wanted = [f"{run}/{catalog.METRICS}" for run in ALL_RUNS]
     return [p for p in wanted if Path(p).exists()] if STUDY.partial else wanted

@@ -7,9 +7,9 @@ rule import_model:
         images=prepared("images"),
         meta=prepared("meta"),
     output:
-        model=f"{RUN}/model.pt",
-        losses=f"{RUN}/losses.csv",
-        summary=f"{RUN}/train_summary.json",
+        model=f"{RUN}/{catalog.MODEL}",
+        losses=f"{RUN}/{catalog.LOSSES}",
+        summary=f"{RUN}/{catalog.TRAIN_SUMMARY}",
     log:
         log_path("import_model", RUN_ID),
     benchmark:

@@ -3,15 +3,15 @@
 
 rule intervene:
     input:
-        model=f"{RUN}/model.pt",
-        latents=f"{RUN}/latents.npz",
-        oracle=f"{ORACLE}/oracle.pt",
+        model=f"{RUN}/{catalog.MODEL}",
+        latents=f"{RUN}/{catalog.LATENTS}",
+        oracle=f"{ORACLE}/{catalog.ORACLE_WEIGHTS}",
         images=prepared("images"),
         factors=prepared("factors"),
         meta=prepared("meta"),
     output:
-        table=f"{RUN}/interventions.parquet",
-        effects=f"{RUN}/effects.npz",
+        table=f"{RUN}/{catalog.INTERVENTIONS}",
+        effects=f"{RUN}/{catalog.EFFECTS}",
     log:
         log_path("intervene", RUN_ID),
     benchmark:

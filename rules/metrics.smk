@@ -3,14 +3,14 @@
 
 rule metrics:
     input:
-        latents=f"{RUN}/latents.npz",
-        effects=f"{RUN}/effects.npz",
-        oracle=f"{ORACLE}/oracle.json",
-        train_summary=f"{RUN}/train_summary.json",
+        latents=f"{RUN}/{catalog.LATENTS}",
+        effects=f"{RUN}/{catalog.EFFECTS}",
+        oracle=f"{ORACLE}/{catalog.ORACLE_REPORT}",
+        train_summary=f"{RUN}/{catalog.TRAIN_SUMMARY}",
         factors=prepared("factors"),
         meta=prepared("meta"),
     output:
-        metrics=f"{RUN}/metrics.json",
+        metrics=f"{RUN}/{catalog.METRICS}",
     log:
         log_path("metrics", RUN_ID),
     benchmark:

@@ -7,8 +7,8 @@ rule oracle:
         factors=prepared("factors"),
         meta=prepared("meta"),
     output:
-        oracle=f"{ORACLE}/oracle.pt",
-        report=f"{ORACLE}/oracle.json",
+        oracle=f"{ORACLE}/{catalog.ORACLE_WEIGHTS}",
+        report=f"{ORACLE}/{catalog.ORACLE_REPORT}",
     log:
         log_path("oracle", "{dataset}"),
     benchmark:

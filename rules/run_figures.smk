@@ -3,11 +3,11 @@
 
 rule run_figures:
     input:
-        losses=f"{RUN}/losses.csv",
-        model=f"{RUN}/model.pt",
-        latents=f"{RUN}/latents.npz",
-        effects=f"{RUN}/effects.npz",
-        metrics=f"{RUN}/metrics.json",
+        losses=f"{RUN}/{catalog.LOSSES}",
+        model=f"{RUN}/{catalog.MODEL}",
+        latents=f"{RUN}/{catalog.LATENTS}",
+        effects=f"{RUN}/{catalog.EFFECTS}",
+        metrics=f"{RUN}/{catalog.METRICS}",
         images=prepared("images"),
         meta=prepared("meta"),
         code=plotting_code("run_figures"),

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import yaml
 
+from vaecausal import catalog
 from vaecausal.adapters.checks import check_data, check_model_on_data
 from vaecausal.adapters.factory import as_adapter, hook_point_listing
 from vaecausal.adapters.protocol import DecoderOutput, InputScale, VAEAdapter
-from vaecausal.catalog import FIGURES_DIR
 from vaecausal.config import deep_merge, load_study
 from vaecausal.data.store import (
     IMAGE_SIZE,
@@ -162,8 +162,8 @@ def analyze_prepared(
     cache_activations.cache(
         model,
         prepared,
-        out / "latents.npz",
-        out / "activations.npz",
+        out / catalog.LATENTS,
+        out / catalog.ACTIVATIONS,
         evaluation["n_eval"],
         evaluation["split_seed"],
         evaluation["n_activations"],
@@ -173,7 +173,7 @@ def analyze_prepared(
     )
     planned = intervene.scope(
         model,
-        out / "latents.npz",
+        out / catalog.LATENTS,
         prepared,
         settings["interventions"],
         evaluation["split_seed"],
@@ -185,8 +185,8 @@ def analyze_prepared(
     check_budget(planned.plan, max_minutes)
     oracle.run(
         prepared,
-        out / "oracle.pt",
-        out / "oracle.json",
+        out / catalog.ORACLE_WEIGHTS,
+        out / catalog.ORACLE_REPORT,
         settings["oracle"],
         threads,
         log,
@@ -195,11 +195,11 @@ def analyze_prepared(
     identity = {"architecture": name, "seed": 0, "dataset": prepared.name}
     intervene.intervene(
         model,
-        out / "latents.npz",
-        out / "oracle.pt",
+        out / catalog.LATENTS,
+        out / catalog.ORACLE_WEIGHTS,
         prepared,
-        out / "interventions.parquet",
-        out / "effects.npz",
+        out / catalog.INTERVENTIONS,
+        out / catalog.EFFECTS,
         settings["interventions"],
         evaluation["split_seed"],
         settings["metrics"]["active_kl_threshold"],
@@ -208,15 +208,15 @@ def analyze_prepared(
         log,
         planned,
     )
-    summary = out / "train_summary.json"
+    summary = out / catalog.TRAIN_SUMMARY
     summary.write_text(json.dumps({"seconds": None, "trained": "outside the project"}))
     metrics.run(
-        out / "latents.npz",
-        out / "effects.npz",
-        out / "oracle.json",
+        out / catalog.LATENTS,
+        out / catalog.EFFECTS,
+        out / catalog.ORACLE_REPORT,
         summary,
         prepared,
-        out / "metrics.json",
+        out / catalog.METRICS,
         identity,
         settings["metrics"],
         threads,
@@ -225,12 +225,12 @@ def analyze_prepared(
     run_figures.draw(
         model,
         None,
-        out / "latents.npz",
-        out / "effects.npz",
-        out / "metrics.json",
+        out / catalog.LATENTS,
+        out / catalog.EFFECTS,
+        out / catalog.METRICS,
         prepared,
-        out / FIGURES_DIR,
+        out / catalog.FIGURES_DIR,
         name,
         log,
     )
-    return json.loads((out / "metrics.json").read_text())
+    return json.loads((out / catalog.METRICS).read_text())

@@ -208,6 +208,19 @@ RUN_FIGURES = (
     "patching_heatmap",
     "mediation",
 )
+# A run's files (in results/<study>/runs/<dataset>/<architecture>/seed<n>/ or the folder
+# vaecausal.analyze writes to), as the rules and the API name them.
+MODEL = "model.pt"
+LOSSES = "losses.csv"
+TRAIN_SUMMARY = "train_summary.json"
+LATENTS = "latents.npz"
+ACTIVATIONS = "activations.npz"
+INTERVENTIONS = "interventions.parquet"
+EFFECTS = "effects.npz"
+METRICS = "metrics.json"
+# A dataset's factor oracle (in results/<study>/oracles/<dataset>/, or beside a run's files).
+ORACLE_WEIGHTS = "oracle.pt"
+ORACLE_REPORT = "oracle.json"
 # Folders: the study's tables and figures, and a run's figures (inside the run's folder).
 TABLES_DIR = "tables"
 FIGURES_DIR = "figures"
