@@ -12,6 +12,7 @@ with stage_log(sm.log[0]) as log:
         Path(sm.output[0]).parent,
         log,
         sm.params.expected,
+        families=sm.params.families,
         strength_of=sm.params.strength_of,
         hypotheses=sm.params.hypotheses,
     )

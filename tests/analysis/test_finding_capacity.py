@@ -273,17 +273,18 @@ def test_figure_draws_each_sweeps_slope_and_names_what_is_off_the_axis():
     plt.close(figure)
 
 
-def test_tables_stage_pairs_size_variants_by_the_family_each_run_records(tmp_path):
+@pytest.mark.parametrize("recorded", [True, False])
+def test_tables_stage_pairs_size_variants_by_the_family_each_run_records(recorded, tmp_path):
+    """Each metrics.json records its run's family; a record that predates the key takes the one
+    the study's configuration gives (``families``)."""
     runs = sweep_runs((0.1, -0.05, -0.2))
-    paths = write_metrics(runs, tmp_path / "metrics")  # each metrics.json records its family
-    unrecorded = write_metrics(
-        runs.iloc[:1].drop(columns=["family"]).assign(architecture="old_run"), tmp_path / "old"
-    )
+    families = {f"{family}_d{size}": family for family in ("vae", "beta_vae") for size in SWEEP}
+    records = runs if recorded else runs.drop(columns=["family"])
+    paths = write_metrics(records, tmp_path / "metrics")
     with stage_log(tmp_path / "log.txt") as log:
-        tables.run([*paths, *unrecorded], tmp_path / "tables", log)
+        tables.run(paths, tmp_path / "tables", log, families=None if recorded else families)
     written = pd.read_csv(tmp_path / "tables" / "runs.csv")
-    # a record that predates the key is its own architecture's family
-    assert set(written["family"]) == {"vae", "beta_vae", "old_run"}
+    assert set(written["family"]) == {"vae", "beta_vae"}
     trend = pd.read_csv(tmp_path / "tables" / "capacity_trend.csv")
     assert trend["slope"].iloc[0] == pytest.approx(
         np.polyfit(5 / np.array(SWEEP), (0.1, -0.05, -0.2), 1)[0]

@@ -131,7 +131,7 @@ def runs_table(records: Iterable[dict]) -> pd.DataFrame:
     if "dataset_label" not in runs:
         runs["dataset_label"] = runs["dataset"]
     runs["dataset_label"] = runs["dataset_label"].fillna(runs["dataset"])
-    runs["discrete"] = recorded_discrete(runs)
+    runs["discrete"] = discrete_runs(runs)
     runs["collapsed"] = collapsed(runs)
     runs["still_improving"] = still_improving(runs)
     order = [*RUN_KEYS, *(["n_latents"] if "n_latents" in runs else [])]
@@ -143,11 +143,11 @@ def runs_table(records: Iterable[dict]) -> pd.DataFrame:
 CODEBOOK_USAGE = "codebook_usage"
 
 
-def recorded_discrete(runs: pd.DataFrame) -> pd.Series:
+def discrete_runs(runs: pd.DataFrame) -> pd.Series:
     """Whether each run's latent is discrete, as its ``metrics.json`` records it (``discrete``);
-    a record that predates the key is discrete when it reports codebook usage. Decided by what
-    the run recorded, never by its architecture's name: a user's VQ model under any name is
-    discrete."""
+    a record or runs table that predates the key is discrete when it reports codebook usage.
+    Decided by what the run recorded, never by its architecture's name: a user's VQ model under
+    any name is discrete."""
     reported = (
         runs[CODEBOOK_USAGE].notna()
         if CODEBOOK_USAGE in runs
@@ -156,13 +156,6 @@ def recorded_discrete(runs: pd.DataFrame) -> pd.Series:
     if "discrete" not in runs:
         return reported
     return runs["discrete"].eq(True) | (runs["discrete"].isna() & reported)
-
-
-def discrete_runs(runs: pd.DataFrame) -> pd.Series:
-    """The ``discrete`` column of a runs table (a table without it holds continuous runs only)."""
-    if "discrete" not in runs:
-        return pd.Series(False, index=runs.index)
-    return runs["discrete"].eq(True)
 
 
 # A run whose reconstruction loss is above this share of the mean image's learned nothing of use:

@@ -40,6 +40,7 @@ def run(
     log: Log,
     expected_runs: Iterable[Mapping] | None = None,
     resampling: Resampling = DEFAULT_RESAMPLING,
+    families: Mapping[str, str] | None = None,
     strength_of: Mapping[str, str] | None = None,
     hypotheses: Mapping[str, str] | None = None,
 ) -> None:
@@ -49,7 +50,8 @@ def run(
     planned runs without a readable file are written to ``missing_runs.csv`` and named in
     ``findings.md``. Paths that do not exist are skipped, so a rule may pass every planned path.
     Each run's ``family`` (the architecture it is a size variant of) is the one its
-    ``metrics.json`` records, its architecture's own name where the record predates the key.
+    ``metrics.json`` records; for a record that predates the key, the one ``families``
+    (architecture -> family, the study's configuration) gives, else the architecture's own name.
     ``strength_of``: architecture -> the reference architecture whose regularisation strength it
     varies; runs.csv records it as ``strength_of`` (empty for every other architecture).
     ``hypotheses``: the study's ``findings`` settings (the declared directions), else defaults.
@@ -59,11 +61,12 @@ def run(
     existing = [p for p in metrics_paths if Path(p).exists()]
     available = load_available(existing, expected_runs)
     runs = available.runs
-    strength_of = dict(strength_of or {})
+    strength_of, families = dict(strength_of or {}), dict(families or {})
     recorded = runs["family"] if "family" in runs else pd.Series(None, index=runs.index)
     runs = runs.assign(
         family=[
-            a if pd.isna(f) else f for f, a in zip(recorded, runs["architecture"], strict=True)
+            families.get(arch, arch) if pd.isna(family) else family
+            for family, arch in zip(recorded, runs["architecture"], strict=True)
         ],
         strength_of=[strength_of.get(arch) for arch in runs["architecture"]],
     )

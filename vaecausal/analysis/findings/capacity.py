@@ -77,8 +77,9 @@ TREND_COLUMNS = [
 
 
 def families(runs: pd.DataFrame) -> pd.Series:
-    """Each run's architecture family: the ``family`` the tables stage records from the study's
-    configuration, else the architecture's own name (runs of one family differ only in size)."""
+    """Each run's architecture family: the ``family`` its metrics.json records (the study's
+    configuration for records that predate it), else the architecture's own name (runs of one
+    family differ only in size)."""
     if "family" in runs:
         return runs["family"].fillna(runs["architecture"])
     return runs["architecture"]
