@@ -247,3 +247,20 @@ def test_synthetic_study_and_missing_values():
     assert discrete.describe(no_ces)[0].startswith("**Verdict: insufficient data.**")
     no_vq = discrete_comparison(study(("dsprites",), ("vae",)))
     assert no_vq.empty and "no VQ-VAE run" in discrete.describe(no_vq)[0]
+
+
+def test_two_discrete_architectures_are_tested_apart_not_pooled_as_seeds():
+    """A user's discrete model (its runs record a discrete latent, under any name) beside
+    VQ-VAE: each is its own row against the continuous architectures, named in the text."""
+    runs = vq_study([0.01, 0.012, 0.011])
+    codes = runs[runs["architecture"] == "vq_vae"].assign(
+        architecture="codes", ces=[0.5, 0.6, 0.55]
+    )
+    table = discrete_comparison(pd.concat([runs, codes], ignore_index=True))
+    assert table["architecture"].tolist() == ["codes", "vq_vae"]
+    assert table["n_runs"].tolist() == [3, 3] and table["n_other_architectures"].tolist() == [5, 5]
+    alone = discrete_comparison(runs)
+    vq = table[table["architecture"] == "vq_vae"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(vq, alone)
+    text = "\n".join(discrete.describe(table))
+    assert "(3 codes runs)" in text and "(3 VQ-VAE runs)" in text

@@ -335,8 +335,10 @@ def run(
 ) -> None:
     """Every metric of one run as ``metrics.json``, beside what the analysis selects runs by:
     ``family`` (the architecture this one is a size variant of; the run's own architecture where
-    None), ``n_latents`` and ``discrete`` (the cache found a codebook: the model's latent is
-    discrete, whatever its name)."""
+    None), ``n_latents`` and ``discrete`` (the intervene stage found a discrete adapter and
+    recorded its code changes: the model's latent is discrete, whatever its name)."""
+    # the suite's metrics are checked for their declarations before any work
+    standard_names = suite_metrics()
     meta = read_meta(prepared_dir)
     all_factors = read_factors(prepared_dir)
     with np.load(latents_path) as cached:
@@ -344,6 +346,7 @@ def run(
     with np.load(effects_path) as stored:
         effects = dict(stored)
     norms = effects[keys.PIXEL_EFFECT_NORMS]
+    discrete = keys.CODE_CHANGED in effects
     training = json.loads(Path(train_summary_path).read_text())
     oracle = json.loads(Path(oracle_report_path).read_text())
     dci_settings = settings["dci"]
@@ -407,7 +410,7 @@ def run(
     scores: dict[str, float] = {}
     # one metric at a time, so that an undeclared value is named with its metric (a metric's
     # values do not depend on which others are computed with it)
-    for name in suite_metrics():
+    for name in standard_names:
         values = standard_metrics(codes, factors[:, keep], standard, seed, threads, [name])
         scores.update(declared_scores(name, values))
     log("standard metrics: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
@@ -416,7 +419,7 @@ def run(
         "dataset_label": meta.label,
         "procedural": meta.procedural,
         "family": family or identity["architecture"],
-        "discrete": "codebook_size" in latents,
+        "discrete": discrete,
         "n_latents": len(active),
         "n_active": int(active.sum()),
         "active_latents": np.flatnonzero(active).tolist(),
@@ -456,7 +459,7 @@ def run(
             "poly_threshold": settings["poly_threshold"],
         },
     }
-    if "codebook_size" in latents:
+    if discrete:
         codes_used = torch.as_tensor(latents["eval_codes"])
         usage = codebook_usage(codes_used, int(latents["codebook_size"]))
         metrics.update({k: float(v) for k, v in usage.items()})

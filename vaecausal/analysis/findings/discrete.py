@@ -37,6 +37,7 @@ from vaecausal.analysis.stats import (
     finite_mean,
     finite_std,
 )
+from vaecausal.catalog import ARCHITECTURE_LABELS
 
 # "Near zero": below a tenth of the continuous architectures' CES, an order of magnitude apart.
 # Fixed here rather than configured so that a verdict cannot be tuned after seeing the runs.
@@ -80,6 +81,7 @@ COLUMNS = [
     "code_change_share_smallest_move_mean",
     "smallest_move",
     "note",
+    "architecture",
 ]
 
 
@@ -194,14 +196,19 @@ def _discrete_columns(group: pd.DataFrame) -> dict:
 
 
 def discrete_comparison(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset with VQ-VAE runs: R with its interval and margin tests, discrete CES beside it.
+    """Per dataset and discrete-latent architecture (VQ-VAE, or a user's model whose runs record a
+    discrete latent): R against the continuous architectures with its interval and margin tests,
+    discrete CES beside it. Each discrete architecture is its own sample: two are never pooled as
+    seeds of one model.
 
     ``perturbation_mode`` lists the runs' recorded VQ-VAE perturbation modes; discrete CES and
     the code-change shares are means over runs; ``note`` says why a dataset is untested.
     """
     discrete = discrete_runs(runs)
     rows = []
-    for dataset, group in runs[discrete].groupby("dataset", sort=True):
+    for (dataset, architecture), group in runs[discrete].groupby(
+        ["dataset", "architecture"], sort=True
+    ):
         ratio, reasons = _ratio_columns(group, runs[(runs["dataset"] == dataset) & ~discrete])
         rows.append(
             {
@@ -219,6 +226,7 @@ def discrete_comparison(runs: pd.DataFrame) -> pd.DataFrame:
                 ),
                 "smallest_move": finite_mean(_column(group, "smallest_move")),
                 "note": "; ".join(reasons),
+                "architecture": architecture,
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -288,8 +296,14 @@ def _discrete_text(row: pd.Series) -> str:
     )
 
 
+def _runs_text(row: pd.Series) -> str:
+    """'3 VQ-VAE runs': the row's runs, named by their architecture's label."""
+    label = ARCHITECTURE_LABELS.get(row["architecture"], row["architecture"])
+    return f"{row['n_runs']} {label} run" + ("" if row["n_runs"] == 1 else "s")
+
+
 def _dataset_text(row: pd.Series) -> str:
-    runs = f"{row['n_runs']} VQ-VAE run" + ("" if row["n_runs"] == 1 else "s")
+    runs = _runs_text(row)
     return (
         f"- {row['dataset_label']} ({runs}): continuous CES "
         f"{mean_std(row['ces_mean'], row['ces_std'])} is {_ratio_text(row)}."
@@ -332,7 +346,7 @@ def _reason(word: str, discrete: pd.DataFrame) -> str:
         + ", ".join(
             f"{row['dataset_label']} "
             f"[{number(row['continuous_to_others_ci_low'])}, "
-            f"{number(row['continuous_to_others_ci_high'])}] from {row['n_runs']} VQ-VAE runs"
+            f"{number(row['continuous_to_others_ci_high'])}] from {_runs_text(row)}"
             for _, row in open_.iterrows()
         )
         + "."
