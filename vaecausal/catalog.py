@@ -4,10 +4,10 @@ third-party import, so that the Snakefile, the configuration check and every lay
 can read it at no cost.
 
 Each reader builds from these lists: the workflow its output paths (``rules/common.smk``), the
-configuration its objective enum (``config.load_schema``), ``models.registry`` its builders (one
-per architecture), ``plots.style`` its labels and order, ``analysis.aggregate`` and the metric
-heatmap the standard metrics' columns, the stages the files they write. What to add where:
-docs/extending.md.
+configuration its objective enum (``config.load_schema``), ``models.registry`` one builder per
+architecture (a test holds the two equal), ``plots.style`` its labels and order,
+``analysis.aggregate`` and the metric heatmap the standard metrics' columns, the stages and the
+API the files they write. What to add where: docs/extending.md.
 """
 
 from __future__ import annotations

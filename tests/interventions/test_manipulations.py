@@ -16,7 +16,6 @@ from tests.tiny_study import TINY
 from vaecausal.interventions import effects as keys
 from vaecausal.interventions.manipulations import MANIPULATIONS
 from vaecausal.interventions.manipulations.base import Context, Manipulation, Output
-from vaecausal.interventions.plan import SHRINKS
 from vaecausal.interventions.tidy import matrix_rows
 from vaecausal.models.device import place_network
 from vaecausal.models.network import GaussianVAE
@@ -44,7 +43,8 @@ def test_the_registry_holds_the_stages_manipulations_in_order():
         "causal_mediation",
         "code_swaps",
     ]
-    assert names == list(SHRINKS)  # the cost plan's advice names the same manipulations
+    # each declares its passes for the cost plan
+    assert all(m.workload is not None for m in MANIPULATIONS)
     assert [m.name for m in MANIPULATIONS if m.discrete_only] == ["code_swaps"]
 
 

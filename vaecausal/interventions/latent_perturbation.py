@@ -161,9 +161,9 @@ def latent_perturbation(
     norms = np.concatenate([p[0] for p in parts], axis=1)
     # replicate sums are kept for every group or for none; the first group's order of keys
     # (the decoder's order of hook points, which modularity_layers reports)
-    keys = [key for key in parts[0][1] if all(key in part[1] for part in parts)]
+    kept = [key for key in parts[0][1] if all(key in part[1] for part in parts)]
     means = {
-        key: np.concatenate([p[1][key] for p in parts], axis=_latent_axis(key)) for key in keys
+        key: np.concatenate([p[1][key] for p in parts], axis=_latent_axis(key)) for key in kept
     }
     if len(chosen) == d:
         return norms, means

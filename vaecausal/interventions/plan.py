@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -68,10 +68,11 @@ class PassSeconds:
 def workloads(design: Design, settings: Mapping[str, Any]) -> list[Workload]:
     """Image passes of each manipulation of the registry that runs on the ``design``'s model
     (the module's docstring), under ``interventions`` settings: as each entry declares."""
+    # the cache stage stores a discrete model's code indices
     return [
-        m.workload(design, settings)
+        replace(m.workload(design, settings), name=m.name)
         for m in MANIPULATIONS
-        if m.workload is not None and (design.discrete or not m.discrete_only)
+        if m.workload is not None and m.runs_on(design.discrete, has_codes=design.discrete)
     ]
 
 
@@ -193,18 +194,16 @@ class OverBudget(ValueError):
     """A plan whose estimate exceeds the user's budget."""
 
 
-# What shrinks each manipulation, for the refusal's advice: as each entry of the registry declares.
-SHRINKS = {manipulation.name: manipulation.shrinks for manipulation in MANIPULATIONS}
-
-
 def check_budget(plan: CostPlan, max_minutes: float | None) -> None:
     """Refuse ``plan`` when its estimate exceeds ``max_minutes``, naming the costliest
     manipulations and the settings that shrink them."""
     if max_minutes is None or plan.total_seconds <= 60 * max_minutes:
         return
     costly = sorted(plan.work, key=plan.seconds.of, reverse=True)[:2]
+    # what shrinks each manipulation, as its entry in the registry declares
+    shrinks = {manipulation.name: manipulation.shrinks for manipulation in MANIPULATIONS}
     advice = "; ".join(
-        f"{w.name} (~{_duration(plan.seconds.of(w))}): {SHRINKS[w.name]}" for w in costly
+        f"{w.name} (~{_duration(plan.seconds.of(w))}): {shrinks[w.name]}" for w in costly
     )
     oracle = " (with the oracle's training at its full step budget)" if plan.oracle_seconds else ""
     raise OverBudget(

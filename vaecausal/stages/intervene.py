@@ -48,10 +48,17 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)
 
     def add(self, manipulation: Manipulation, context: Context) -> None:
-        """Run ``manipulation`` on ``context``, timed; keep its arrays and rows."""
+        """Run ``manipulation`` on ``context``, timed; keep its arrays and rows. An array name
+        another manipulation (or the scope) already wrote is refused: one would be lost."""
         started = time.perf_counter()
         output = manipulation.run(context)
         self.timings[manipulation.name] = time.perf_counter() - started
+        taken = sorted(set(output.arrays) & set(self.arrays))
+        if taken:
+            raise ValueError(
+                f"manipulation '{manipulation.name}' writes {', '.join(taken)}, already in "
+                "effects.npz: give its arrays names of their own (interventions/effects.py)"
+            )
         self.arrays.update(output.arrays)
         self.rows += output.rows
 

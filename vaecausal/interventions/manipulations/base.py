@@ -88,7 +88,10 @@ class Manipulation:
     shrinks: str = ""
     workload: Callable[[Design, Mapping[str, Any]], Workload] | None = None
 
+    def runs_on(self, discrete: bool, has_codes: bool) -> bool:
+        """Whether it runs on a model whose latent is ``discrete`` or not, with or without its
+        code indices cached (``has_codes``)."""
+        return (discrete or not self.discrete_only) and (has_codes or not self.needs_codes)
+
     def applies(self, context: Context) -> bool:
-        return (context.discrete or not self.discrete_only) and (
-            context.codes is not None or not self.needs_codes
-        )
+        return self.runs_on(context.discrete, context.codes is not None)
