@@ -39,7 +39,7 @@ from vaecausal.interventions.hooks import captured
 from vaecausal.interventions.manipulations import MANIPULATIONS
 from vaecausal.interventions.oracle import FactorOracle
 from vaecausal.interventions.resume import decoder_resume, encoder_resume
-from vaecausal.interventions.workload import Design, Workload
+from vaecausal.interventions.workload import Design, Workload, split_units
 
 TIMINGS = 3  # timed calls per kind of pass
 
@@ -150,8 +150,7 @@ class CostPlan:
     def lines(self) -> list[str]:
         """The plan as a user reads it before the work starts."""
         d = self.design
-        encoder = [h for h in d.hook_units if h in d.encoder_hooks]
-        decoder = [h for h in d.hook_units if h not in d.encoder_hooks]
+        encoder, decoder = split_units(d)
 
         def hooks(names: list[str]) -> str:
             return ", ".join(

@@ -46,8 +46,8 @@ def input_pair_count(design: Design, settings: Mapping[str, Any]) -> int:
 
 
 def split_units(design: Design) -> tuple[list[str], list[str]]:
-    """The patched hook points of the encoder, then of the decoder."""
-    units = design.patched_units
-    return [h for h in units if h in design.encoder_hooks], [
-        h for h in units if h not in design.encoder_hooks
-    ]
+    """The hook points of the encoder, then of the decoder (every hook point is patched, some
+    on a subset of its units), in the model's order."""
+    hooks = list(design.patched_units)
+    encoder = [h for h in hooks if h in design.encoder_hooks]
+    return encoder, [h for h in hooks if h not in encoder]
